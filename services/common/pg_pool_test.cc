@@ -1,0 +1,87 @@
+#include "services/common/pg_pool.h"
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "services/common/testing/test_database.h"
+
+namespace portunus {
+namespace {
+
+TEST(PgPoolTest, MapsConstraintErrors) {
+  PORTUNUS_TEST_DATABASE(db);
+  PgPool pool({db->dsn(), 2});
+  ASSERT_TRUE(pool.Transact([](pqxx::work& w) {
+                    w.exec("CREATE TABLE t (id int PRIMARY KEY, v int CHECK (v > 0))");
+                    w.exec("INSERT INTO t VALUES (1, 1)");
+                    return absl::OkStatus();
+                  }).ok());
+  absl::Status dup = pool.Transact([](pqxx::work& w) {
+    w.exec("INSERT INTO t VALUES (1, 2)");
+    return absl::OkStatus();
+  });
+  EXPECT_EQ(dup.code(), absl::StatusCode::kAlreadyExists);
+  absl::Status check = pool.Transact([](pqxx::work& w) {
+    w.exec("INSERT INTO t VALUES (2, -1)");
+    return absl::OkStatus();
+  });
+  EXPECT_EQ(check.code(), absl::StatusCode::kInvalidArgument);
+  absl::Status missing = pool.Transact([](pqxx::work& w) {
+    w.exec("SELECT * FROM nope");
+    return absl::OkStatus();
+  });
+  EXPECT_EQ(missing.code(), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST(PgPoolTest, ErrorStatusRollsBack) {
+  PORTUNUS_TEST_DATABASE(db);
+  PgPool pool({db->dsn(), 2});
+  ASSERT_TRUE(pool.Transact([](pqxx::work& w) {
+                    w.exec("CREATE TABLE t (id int)");
+                    return absl::OkStatus();
+                  }).ok());
+  absl::Status s = pool.Transact([](pqxx::work& w) {
+    w.exec("INSERT INTO t VALUES (1)");
+    return absl::NotFoundError("changed my mind");
+  });
+  EXPECT_EQ(s.code(), absl::StatusCode::kNotFound);
+  absl::StatusOr<int64_t> n = pool.TransactValue<int64_t>([](pqxx::work& w) -> absl::StatusOr<int64_t> {
+    return w.exec1("SELECT count(*) FROM t")[0].as<int64_t>();
+  });
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(*n, 0);
+}
+
+TEST(PgPoolTest, RecoversFromKilledConnections) {
+  PORTUNUS_TEST_DATABASE(db);
+  PgPool pool({db->dsn(), 1});
+  ASSERT_TRUE(pool.Ping().ok());
+  // Kill every other backend of this database, including the pooled connection.
+  {
+    pqxx::connection killer(db->dsn());
+    pqxx::nontransaction n(killer);
+    n.exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() "
+           "AND pid <> pg_backend_pid()");
+  }
+  EXPECT_TRUE(pool.Ping().ok());  // retried on a fresh connection
+  EXPECT_EQ(pool.Stats().open, 1u);
+}
+
+TEST(PgPoolTest, UnreachableIsUnavailable) {
+  PgPool pool({"host=127.0.0.1 port=1 dbname=x user=x connect_timeout=1", 1});
+  EXPECT_EQ(pool.Ping().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(pool.Stats().open, 0u);
+}
+
+TEST(PgPoolTest, AcquireTimesOutWhenExhausted) {
+  PORTUNUS_TEST_DATABASE(db);
+  PgPool pool({db->dsn(), 1, absl::Milliseconds(100)});
+  absl::Status inner;
+  ASSERT_TRUE(pool.Transact([&](pqxx::work&) {
+                    inner = pool.Ping();  // the only connection is leased
+                    return absl::OkStatus();
+                  }).ok());
+  EXPECT_EQ(inner.code(), absl::StatusCode::kUnavailable);
+}
+
+}  // namespace
+}  // namespace portunus
