@@ -21,7 +21,7 @@ pg_setup() {
     return 0  # already running
   fi
   pg_as "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-    -o "-c listen_addresses=${PG_LISTEN:-127.0.0.1} -p $port -k $dir -c max_connections=300 ${PG_EXTRA_OPTS:-}" \
+    -o "-c listen_addresses=${PG_LISTEN-127.0.0.1} -p $port -k $dir -c max_connections=300 ${PG_EXTRA_OPTS:-}" \
     start >/dev/null || { tail -20 "$dir/server.log" >&2; return 1; }
 }
 
