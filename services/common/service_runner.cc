@@ -16,6 +16,7 @@
 #include "prometheus/gauge.h"
 #include "services/common/log.h"
 #include "services/common/pg_pool.h"
+#include "services/common/replica_heartbeat.h"
 
 #ifndef PORTUNUS_VERSION
 #define PORTUNUS_VERSION "dev"
@@ -209,6 +210,7 @@ int RunService(const ServiceSpec& spec, int argc, char** argv) {
   }
 
   std::unique_ptr<grpc::Server> server;
+  std::string grpc_address;  // the bound host:port, for the replica registry
   if (spec.endpoint != nullptr) {
     const std::string listen = (common.*(spec.endpoint)).listen;
     grpc::EnableDefaultHealthCheckService(true);
@@ -229,14 +231,26 @@ int RunService(const ServiceSpec& spec, int argc, char** argv) {
       return 1;
     }
     server->GetHealthCheckService()->SetServingStatus(false);
-    LogInfo("gRPC listening",
-            {{"addr", absl::StrCat(listen.substr(0, listen.rfind(':')), ":", port)}});
+    grpc_address = absl::StrCat(listen.substr(0, listen.rfind(':')), ":", port);
+    LogInfo("gRPC listening", {{"addr", grpc_address}});
   }
 
   if (absl::Status s = (*module)->Start(); !s.ok()) {
     LogError("cannot start", {{"error", s.message()}});
     if (server) server->Shutdown(absl::ToChronoTime(absl::Now()));
     return 1;
+  }
+
+  std::unique_ptr<ReplicaHeartbeat> heartbeat;
+  if (spec.send_heartbeats) {
+    heartbeat = std::make_unique<ReplicaHeartbeat>(
+        ReplicaHeartbeat::Options{common.health.address, common.internal_secret,
+                                  common.rpc_timeout, absl::Seconds(5), &metrics.registry()},
+        NewReplicaIdentity(spec.name, grpc_address),
+        [&readiness] { return ReplicaReadiness{readiness.ready(), readiness.reason()}; });
+    heartbeat->Start();
+    LogInfo("replica registered", {{"replica_id", heartbeat->identity().id},
+                                   {"health", common.health.address}});
   }
 
   // Readiness: the database reachable with no pending migrations, plus the module's own view.
@@ -280,6 +294,11 @@ int RunService(const ServiceSpec& spec, int argc, char** argv) {
   monitor.join();
   readiness.Set(false, "shutting down");
   const absl::Time deadline = absl::Now() + flags.shutdown_grace;
+  if (heartbeat) {
+    // Best effort and short: a missing health service must not delay the shutdown.
+    absl::Status s = heartbeat->Stop(std::min(deadline, absl::Now() + absl::Seconds(2)));
+    if (!s.ok()) LogWarn("cannot deregister replica", {{"error", s.message()}});
+  }
   if (server) {
     server->GetHealthCheckService()->SetServingStatus(false);
     server->Shutdown(absl::ToChronoTime(deadline));  // finishes in-flight calls

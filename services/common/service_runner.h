@@ -86,6 +86,9 @@ struct ServiceSpec {
   // Builds the module once config, database pool and metrics exist.
   std::function<absl::StatusOr<std::unique_ptr<ServiceModule>>(ServiceRuntime&)> create;
   size_t workers = 4;
+  // Announce this replica to the health service's replica registry (replica_heartbeat.h).
+  // The health service registers itself in-process instead.
+  bool send_heartbeats = true;
 };
 
 // Runs the service until SIGTERM/SIGINT. Returns the process exit code: 0 after a clean

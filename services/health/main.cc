@@ -9,7 +9,10 @@ int main(int argc, char** argv) {
   spec.name = "health";
   spec.migrations = &portunus::health::Migrations();
   spec.endpoint = &portunus::CommonConfig::health;
-  spec.bind = [&config](portunus::ConfigBinder* b) { portunus::health::BindHealthConfig(b, &config); };
+  spec.send_heartbeats = false;  // the health service registers itself in-process
+  spec.bind = [&config](portunus::ConfigBinder* b) {
+    portunus::health::BindHealthConfig(b, &config);
+  };
   spec.create = [&config](portunus::ServiceRuntime& rt) {
     return portunus::health::CreateModule(rt, config);
   };
