@@ -130,11 +130,13 @@ void HealthMonitor::RunSlot(Slot& slot) {
     if (!result) {
       LogInfo("health component cleared", {{"component", slot.check->name()}});
     } else if (!result->success) {
-      LogWarn("health component failing", {{"component", result->name}, {"msg", result->message}});
+      LogWarn("health component failing",
+              {{"component", result->name}, {"detail", result->message}});
     } else if (result->warning) {
-      LogWarn("health component warning", {{"component", result->name}, {"msg", result->message}});
+      LogWarn("health component warning",
+              {{"component", result->name}, {"detail", result->message}});
     } else {
-      LogInfo("health component ok", {{"component", result->name}, {"msg", result->message}});
+      LogInfo("health component ok", {{"component", result->name}, {"detail", result->message}});
     }
   }
 }
