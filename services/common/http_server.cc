@@ -1,0 +1,952 @@
+#include "services/common/http_server.h"
+
+#include <pthread.h>
+
+#include <atomic>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <memory>
+#include <optional>
+#include <thread>
+#include <type_traits>
+#include <unordered_map>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "services/common/log.h"
+#include "services/common/request_context.h"
+
+namespace portunus {
+namespace {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace ssl = net::ssl;
+using tcp = net::ip::tcp;
+using beast::error_code;
+
+constexpr size_t kFirstReadBytes = 4096;
+constexpr size_t kDiscardBytes = 16 * 1024;
+// After answering a request whose body was not read (413, 400), keep draining what the client
+// still sends for this long before closing, so the close does not reset the connection and
+// destroy the response in flight (nginx's lingering close).
+constexpr absl::Duration kLingerTime = absl::Seconds(2);
+constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
+
+std::chrono::steady_clock::duration ToChrono(absl::Duration d) {
+  return std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+      absl::ToChronoNanoseconds(d));
+}
+
+bool HeaderNameIs(absl::string_view a, absl::string_view b) { return absl::EqualsIgnoreCase(a, b); }
+
+bool IsToken(absl::string_view name) {
+  if (name.empty()) return false;
+  for (char c : name) {
+    const bool ok = absl::ascii_isalnum(static_cast<unsigned char>(c)) ||
+                    absl::string_view("!#$%&'*+-.^_`|~").find(c) != absl::string_view::npos;
+    if (!ok) return false;
+  }
+  return true;
+}
+
+std::string SanitizeHeaderValue(std::string value) {
+  for (char& c : value) {
+    if (c == '\r' || c == '\n' || c == '\0') c = ' ';
+  }
+  return value;
+}
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Per-io-thread counters; each is written by its own thread only, summed by Stats().
+struct alignas(64) WorkerCounters {
+  std::atomic<int64_t> handled{0};
+  std::atomic<int64_t> requests{0};
+  std::atomic<int64_t> reading{0};
+  std::atomic<int64_t> writing{0};
+  std::atomic<int64_t> waiting{0};
+};
+
+void Bump(std::atomic<int64_t>& counter, int64_t delta) {
+  counter.store(counter.load(std::memory_order_relaxed) + delta, std::memory_order_relaxed);
+}
+
+// Lets responders on any thread post to an io_context that may already be gone: Close() is
+// called before the io_context is destroyed, and later posts are dropped.
+class Gate {
+ public:
+  explicit Gate(net::io_context* ioc) : ioc_(ioc) {}
+  template <class F>
+  void Post(F&& f) {
+    absl::ReaderMutexLock lock(&mu_);
+    if (ioc_ != nullptr) net::post(*ioc_, std::forward<F>(f));
+  }
+  void Close() {
+    absl::WriterMutexLock lock(&mu_);
+    ioc_ = nullptr;
+  }
+
+ private:
+  absl::Mutex mu_;
+  net::io_context* ioc_ ABSL_GUARDED_BY(mu_);
+};
+
+class SessionBase : public std::enable_shared_from_this<SessionBase> {
+ public:
+  virtual ~SessionBase() = default;
+  virtual void Start() = 0;
+  // Writes the response of request number `seq` (io thread).
+  virtual void Deliver(uint64_t seq, HttpResponse response) = 0;
+  // Graceful shutdown began: close when idle, else finish the current request.
+  virtual void BeginShutdown() = 0;
+  virtual void ForceClose() = 0;
+};
+
+// One io thread with its io_context and the connections it owns. Member order matters: the
+// sessions must go before the io_context.
+struct Worker {
+  Worker() : ioc(1), gate(std::make_shared<Gate>(&ioc)), guard(net::make_work_guard(ioc)) {}
+
+  const std::string& DateHeader() {
+    const absl::Time now = absl::Now();
+    const int64_t second = absl::ToUnixSeconds(now);
+    if (second != date_second) {
+      date_second = second;
+      date = absl::FormatTime("%a, %d %b %Y %H:%M:%S GMT", absl::FromUnixSeconds(second),
+                              absl::UTCTimeZone());
+    }
+    return date;
+  }
+
+  std::vector<std::shared_ptr<SessionBase>> Snapshot() const {
+    std::vector<std::shared_ptr<SessionBase>> out;
+    out.reserve(sessions.size());
+    for (const auto& [ptr, session] : sessions) out.push_back(session);
+    return out;
+  }
+
+  WorkerCounters counters;
+  net::io_context ioc;
+  std::shared_ptr<Gate> gate;
+  net::executor_work_guard<net::io_context::executor_type> guard;
+  std::unordered_map<SessionBase*, std::shared_ptr<SessionBase>> sessions;  // io thread only
+  std::thread thread;
+  int64_t date_second = -1;  // io thread only
+  std::string date;
+};
+
+// The shared state behind every copy of one HttpResponder.
+class ResponderState {
+ public:
+  ResponderState(std::shared_ptr<Gate> gate, std::weak_ptr<SessionBase> session, uint64_t seq,
+                 std::string request_id)
+      : gate_(std::move(gate)),
+        session_(std::move(session)),
+        seq_(seq),
+        request_id_(std::move(request_id)) {}
+
+  ~ResponderState() {
+    if (!called_.load(std::memory_order_acquire)) {
+      LogError("http handler dropped a request without responding", {{"request_id", request_id_}});
+      Send(HttpJsonError(500, "internal error", request_id_));
+    }
+  }
+
+  void Respond(HttpResponse response) {
+    if (called_.exchange(true, std::memory_order_acq_rel)) {
+      LogError("http responder called twice; second response dropped",
+               {{"request_id", request_id_}});
+      return;
+    }
+    Send(std::move(response));
+  }
+
+ private:
+  void Send(HttpResponse response) {
+    gate_->Post([session = session_, seq = seq_, response = std::move(response)]() mutable {
+      if (auto s = session.lock()) s->Deliver(seq, std::move(response));
+    });
+  }
+
+  std::shared_ptr<Gate> gate_;
+  std::weak_ptr<SessionBase> session_;
+  const uint64_t seq_;
+  const std::string request_id_;
+  std::atomic<bool> called_{false};
+};
+
+template <bool kTls>
+struct StreamOf;
+template <>
+struct StreamOf<false> {
+  using type = beast::tcp_stream;
+  static type Make(tcp::socket socket, ssl::context*) { return type(std::move(socket)); }
+};
+template <>
+struct StreamOf<true> {
+  using type = beast::ssl_stream<beast::tcp_stream>;
+  static type Make(tcp::socket socket, ssl::context* ctx) { return type(std::move(socket), *ctx); }
+};
+
+bool IsHttpParseError(const error_code& ec) {
+  return ec.category() == http::make_error_code(http::error::bad_method).category();
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+
+class HttpServer::Impl {
+ public:
+  Impl(HttpServerOptions opts, HttpHandler h) : options(std::move(opts)), handler(std::move(h)) {}
+  ~Impl() { Shutdown(absl::Now()); }
+
+  absl::Status Init();
+  void DoAccept();
+  void StartSession(Worker& worker, tcp::socket socket);
+  void OnSessionClosed() {
+    absl::MutexLock lock(&mu);
+    --open;
+  }
+  bool Shutdown(absl::Time deadline);
+  HttpServerStats Stats() const;
+
+  const HttpServerOptions options;
+  const HttpHandler handler;
+  std::optional<ssl::context> tls;
+  std::vector<std::unique_ptr<Worker>> workers;
+  std::unique_ptr<tcp::acceptor> acceptor;  // on workers[0]; destroyed before the workers
+  std::unique_ptr<net::steady_timer> accept_backoff;
+  size_t next_worker = 0;  // acceptor thread only
+  int port = 0;
+  std::atomic<bool> stopping{false};
+  std::atomic<int64_t> accepts{0};
+
+  absl::Mutex mu;
+  int64_t open ABSL_GUARDED_BY(mu) = 0;  // sessions started and not closed
+
+  absl::Mutex shutdown_mu;
+  bool shut_down ABSL_GUARDED_BY(shutdown_mu) = false;
+  bool drained ABSL_GUARDED_BY(shutdown_mu) = true;
+};
+
+namespace {
+
+// One client connection. Lives on one io thread; every member is touched only there. Kept alive
+// by its worker's registry (until Close) and by its pending completion handlers.
+template <bool kTls>
+class Session final : public SessionBase {
+ public:
+  using Stream = typename StreamOf<kTls>::type;
+
+  Session(HttpServer::Impl& server, Worker& worker, tcp::socket socket, std::string remote)
+      : server_(server),
+        worker_(worker),
+        opts_(server.options),
+        stream_(StreamOf<kTls>::Make(std::move(socket),
+                                     server.tls.has_value() ? &*server.tls : nullptr)),
+        remote_(std::move(remote)) {}
+
+  void Start() override {
+    worker_.sessions.emplace(this, shared_from_this());
+    SetState(State::kReading);
+    if constexpr (kTls) {
+      Lowest().expires_after(ToChrono(opts_.read_timeout));
+      stream_.async_handshake(ssl::stream_base::server, [self = Self()](error_code ec) {
+        if (ec) return self->Close();
+        self->WaitForRequest(/*first=*/true);
+      });
+    } else {
+      WaitForRequest(/*first=*/true);
+    }
+  }
+
+  void Deliver(uint64_t seq, HttpResponse response) override {
+    if (closed_ || seq != seq_ || !awaiting_response_) return;
+    awaiting_response_ = false;
+    Write(std::move(response));
+  }
+
+  void BeginShutdown() override {
+    if (awaiting_first_byte_) Close();
+  }
+
+  void ForceClose() override { Close(); }
+
+ private:
+  enum class State { kNone, kReading, kWriting, kWaiting };
+
+  std::shared_ptr<Session> Self() {
+    return std::static_pointer_cast<Session>(shared_from_this());
+  }
+  beast::tcp_stream& Lowest() { return beast::get_lowest_layer(stream_); }
+
+  std::atomic<int64_t>* Gauge(State s) {
+    switch (s) {
+      case State::kReading:
+        return &worker_.counters.reading;
+      case State::kWriting:
+        return &worker_.counters.writing;
+      case State::kWaiting:
+        return &worker_.counters.waiting;
+      case State::kNone:
+        break;
+    }
+    return nullptr;
+  }
+
+  void SetState(State s) {
+    if (s == state_) return;
+    if (auto* g = Gauge(state_)) Bump(*g, -1);
+    if (auto* g = Gauge(s)) Bump(*g, 1);
+    state_ = s;
+  }
+
+  // Waits for the first byte of the next request: up to the read timeout on a new connection,
+  // up to the idle timeout between keep-alive requests.
+  void WaitForRequest(bool first) {
+    if (buffer_.size() > 0) return ReadHeader();  // pipelined: the next request is here
+    if (!first && server_.stopping.load(std::memory_order_acquire)) return Close();
+    SetState(first ? State::kReading : State::kWaiting);
+    awaiting_first_byte_ = true;
+    Lowest().expires_after(ToChrono(first ? opts_.read_timeout : opts_.idle_timeout));
+    stream_.async_read_some(buffer_.prepare(kFirstReadBytes),
+                            [self = Self()](error_code ec, size_t n) {
+                              self->awaiting_first_byte_ = false;
+                              if (ec) return self->Close();
+                              self->buffer_.commit(n);
+                              self->ReadHeader();
+                            });
+  }
+
+  void ReadHeader() {
+    SetState(State::kReading);
+    counted_ = false;
+    parser_.emplace();
+    parser_->header_limit(static_cast<uint32_t>(
+        std::min<int64_t>(opts_.max_header_bytes, std::numeric_limits<uint32_t>::max())));
+    parser_->body_limit(static_cast<uint64_t>(opts_.max_body_bytes));
+    // One deadline for the whole request (head and body): a trickling client is cut off.
+    Lowest().expires_after(ToChrono(opts_.read_timeout));
+    http::async_read_header(stream_, buffer_, *parser_,
+                            [self = Self()](error_code ec, size_t) { self->OnHeader(ec); });
+  }
+
+  void CountRequest() {
+    if (counted_) return;
+    counted_ = true;
+    Bump(worker_.counters.requests, 1);
+  }
+
+  void OnHeader(error_code ec) {
+    if (ec) return OnReadError(ec);
+    CountRequest();
+    if (parser_->is_done()) return Dispatch();
+    if (absl::EqualsIgnoreCase(ToAbsl(parser_->get()[http::field::expect]), "100-continue") &&
+        parser_->get().version() >= 11) {
+      Lowest().expires_after(ToChrono(opts_.write_timeout));
+      net::async_write(stream_, net::buffer(kContinue, sizeof(kContinue) - 1),
+                       [self = Self()](error_code ec, size_t) {
+                         if (ec) return self->Close();
+                         self->ReadBody();
+                       });
+      return;
+    }
+    ReadBody();
+  }
+
+  void ReadBody() {
+    Lowest().expires_after(ToChrono(opts_.read_timeout));
+    http::async_read(stream_, buffer_, *parser_, [self = Self()](error_code ec, size_t) {
+      if (ec) return self->OnReadError(ec);
+      self->Dispatch();
+    });
+  }
+
+  void OnReadError(const error_code& ec) {
+    if (ec == http::error::header_limit) {
+      return Reject(431, absl::StrCat("request headers are larger than ", opts_.max_header_bytes,
+                                      " bytes"));
+    }
+    if (ec == http::error::body_limit) {
+      return Reject(413, absl::StrCat("request body is larger than ", opts_.max_body_bytes,
+                                      " bytes"));
+    }
+    if (IsHttpParseError(ec) && ec != http::error::end_of_stream &&
+        ec != http::error::partial_message) {
+      return Reject(400, absl::StrCat("malformed HTTP request: ", ec.message()));
+    }
+    Close();  // timeout, end of stream, reset: nobody to answer
+  }
+
+  // Answers a request the handler never sees, then closes (after draining what the client
+  // still sends, since its body was not read).
+  void Reject(int status, std::string message) {
+    CountRequest();
+    HttpRequest partial;
+    partial.remote_addr = remote_;
+    partial.tls = kTls;
+    if (parser_.has_value() && parser_->is_header_done()) {
+      const auto& msg = parser_->get();
+      partial.method = std::string(msg.method_string());
+      partial.target = std::string(msg.target());
+      const size_t q = partial.target.find('?');
+      partial.path = partial.target.substr(0, q);
+      partial.version = static_cast<int>(msg.version());
+      request_id_ = SanitizeRequestId(ToAbsl(msg[kRequestIdMetadata]));
+    } else {
+      request_id_ = NewRequestId();
+    }
+    partial.request_id = request_id_;
+    HttpResponse response = HttpJsonError(status, message, request_id_);
+    if (opts_.on_reject) opts_.on_reject(partial, response);
+    parser_.reset();
+    keep_alive_ = false;
+    linger_ = true;
+    head_ = false;
+    version_ = 11;
+    SetState(State::kWriting);
+    Write(std::move(response));
+  }
+
+  void Dispatch() {
+    SetState(State::kWriting);
+    http::request<http::string_body> msg = parser_->release();
+    parser_.reset();
+
+    HttpRequest req;
+    req.method = std::string(msg.method_string());
+    req.target = std::string(msg.target());
+    const size_t q = req.target.find('?');
+    if (q == std::string::npos) {
+      req.path = req.target;
+    } else {
+      req.path = req.target.substr(0, q);
+      req.raw_query = req.target.substr(q + 1);
+      req.query = ParseQueryString(req.raw_query);
+    }
+    req.headers.reserve(static_cast<size_t>(std::distance(msg.begin(), msg.end())));
+    for (const auto& field : msg) {
+      req.headers.emplace_back(absl::AsciiStrToLower(ToAbsl(field.name_string())),
+                               std::string(field.value()));
+    }
+    req.body = std::move(msg.body());
+    req.remote_addr = remote_;
+    req.tls = kTls;
+    req.version = static_cast<int>(msg.version());
+    request_id_ = SanitizeRequestId(req.Header(kRequestIdMetadata));
+    req.request_id = request_id_;
+
+    keep_alive_ = msg.keep_alive();
+    version_ = static_cast<int>(msg.version());
+    head_ = msg.method() == http::verb::head;
+    linger_ = false;
+    ++seq_;
+    awaiting_response_ = true;
+
+    auto state = std::make_shared<ResponderState>(worker_.gate, weak_from_this(), seq_,
+                                                  request_id_);
+    HttpResponder responder([state = std::move(state)](HttpResponse r) mutable {
+      state->Respond(std::move(r));
+    });
+    try {
+      server_.handler(std::move(req), std::move(responder));
+    } catch (const std::exception& e) {
+      // The responder (if the handler dropped it) answers 500.
+      LogError("http handler threw", {{"request_id", request_id_}, {"error", e.what()}});
+    }
+  }
+
+  void Write(HttpResponse r) {
+    response_ = {};
+    response_.version(static_cast<unsigned>(version_));
+    int status = r.status;
+    if (status < 100 || status > 999) {
+      LogError("http handler returned an invalid status", {{"status", status}});
+      status = 500;
+    }
+    response_.result(static_cast<unsigned>(status));
+    for (auto& [name, value] : r.headers) {
+      if (!IsToken(name) || HeaderNameIs(name, "content-length") ||
+          HeaderNameIs(name, "transfer-encoding") || HeaderNameIs(name, "connection")) {
+        continue;
+      }
+      response_.insert(ToBeast(name), SanitizeHeaderValue(std::move(value)));
+    }
+    for (const auto& [name, value] : opts_.default_headers) {
+      if (!r.HasHeader(name)) response_.insert(ToBeast(name), value);
+    }
+    if (!r.HasHeader("x-request-id")) response_.insert("X-Request-Id", request_id_);
+    response_.set(http::field::date, worker_.DateHeader());
+
+    const bool no_body = status < 200 || status == 204 || status == 304;
+    if (!no_body) {
+      if (head_) {
+        response_.set(http::field::content_length, std::to_string(r.body.size()));
+      } else {
+        response_.body() = std::move(r.body);
+        response_.prepare_payload();
+      }
+    }
+    const bool keep = keep_alive_ && !server_.stopping.load(std::memory_order_acquire);
+    response_.keep_alive(keep);
+    Lowest().expires_after(ToChrono(opts_.write_timeout));
+    http::async_write(stream_, response_, [self = Self(), keep](error_code ec, size_t) {
+      if (ec) return self->Close();
+      if (self->linger_) return self->Linger();
+      if (!keep) return self->CloseAfterResponse();
+      self->WaitForRequest(/*first=*/false);
+    });
+  }
+
+  void CloseAfterResponse() {
+    if constexpr (kTls) {
+      Lowest().expires_after(ToChrono(absl::Seconds(2)));
+      stream_.async_shutdown([self = Self()](error_code) { self->Close(); });
+    } else {
+      error_code ignored;
+      Lowest().socket().shutdown(tcp::socket::shutdown_send, ignored);
+      Close();
+    }
+  }
+
+  void Linger() {
+    error_code ignored;
+    Lowest().socket().shutdown(tcp::socket::shutdown_send, ignored);
+    discard_ = std::make_unique<char[]>(kDiscardBytes);
+    Lowest().expires_after(ToChrono(std::min(kLingerTime, opts_.read_timeout)));
+    DiscardMore();
+  }
+
+  void DiscardMore() {
+    Lowest().async_read_some(net::buffer(discard_.get(), kDiscardBytes),
+                             [self = Self()](error_code ec, size_t) {
+                               if (ec) return self->Close();
+                               self->DiscardMore();
+                             });
+  }
+
+  void Close() {
+    if (closed_) return;
+    closed_ = true;
+    awaiting_response_ = false;
+    SetState(State::kNone);
+    Lowest().close();
+    server_.OnSessionClosed();
+    worker_.sessions.erase(this);  // callers hold a reference to this session
+  }
+
+  static absl::string_view ToAbsl(beast::string_view s) { return {s.data(), s.size()}; }
+  static beast::string_view ToBeast(const std::string& s) { return {s.data(), s.size()}; }
+
+  HttpServer::Impl& server_;
+  Worker& worker_;
+  const HttpServerOptions& opts_;
+  Stream stream_;
+  const std::string remote_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  http::response<http::string_body> response_;
+  std::unique_ptr<char[]> discard_;
+  std::string request_id_;
+  State state_ = State::kNone;
+  uint64_t seq_ = 0;
+  int version_ = 11;
+  bool awaiting_first_byte_ = false;
+  bool awaiting_response_ = false;
+  bool keep_alive_ = false;
+  bool head_ = false;
+  bool linger_ = false;
+  bool counted_ = false;
+  bool closed_ = false;
+};
+
+absl::StatusOr<tcp::endpoint> ResolveListen(net::io_context& ioc, const std::string& listen) {
+  const size_t colon = listen.rfind(':');
+  if (colon == std::string::npos) {
+    return absl::InvalidArgumentError(absl::StrCat("listen address \"", listen,
+                                                   "\" must be host:port"));
+  }
+  std::string host = listen.substr(0, colon);
+  const std::string port = listen.substr(colon + 1);
+  int port_number = 0;
+  if (!absl::SimpleAtoi(port, &port_number) || port_number < 0 || port_number > 65535) {
+    return absl::InvalidArgumentError(absl::StrCat("listen address \"", listen,
+                                                   "\" has an invalid port"));
+  }
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  if (host.empty()) host = "0.0.0.0";
+  error_code ec;
+  const net::ip::address address = net::ip::make_address(host, ec);
+  if (!ec) return tcp::endpoint(address, static_cast<unsigned short>(port_number));
+  tcp::resolver resolver(ioc);
+  auto results = resolver.resolve(host, port, tcp::resolver::passive, ec);
+  if (ec || results.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat("cannot resolve listen host \"", host,
+                                                   "\": ", ec.message()));
+  }
+  return results.begin()->endpoint();
+}
+
+}  // namespace
+
+absl::Status HttpServer::Impl::Init() {
+  if (options.threads < 1 || options.threads > 256) {
+    return absl::InvalidArgumentError("threads must be between 1 and 256");
+  }
+  if (options.max_header_bytes < 1024) {
+    return absl::InvalidArgumentError("max_header_bytes must be at least 1024");
+  }
+  if (options.max_body_bytes < 0) {
+    return absl::InvalidArgumentError("max_body_bytes must not be negative");
+  }
+  if (options.tls_cert_file.empty() != options.tls_key_file.empty()) {
+    return absl::InvalidArgumentError("TLS needs both a certificate file and a key file");
+  }
+  if (!options.tls_cert_file.empty()) {
+    tls.emplace(ssl::context::tls_server);
+    tls->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                     ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
+                     ssl::context::no_tlsv1_1 | ssl::context::single_dh_use);
+    error_code ec;
+    tls->use_certificate_chain_file(options.tls_cert_file, ec);
+    if (ec) {
+      return absl::InvalidArgumentError(absl::StrCat("cannot load TLS certificate ",
+                                                     options.tls_cert_file, ": ", ec.message()));
+    }
+    tls->use_private_key_file(options.tls_key_file, ssl::context::pem, ec);
+    if (ec && absl::StrContains(ec.message(), "mismatch")) {
+      return absl::InvalidArgumentError(absl::StrCat("TLS key ", options.tls_key_file,
+                                                     " does not match certificate ",
+                                                     options.tls_cert_file));
+    }
+    if (ec) {
+      return absl::InvalidArgumentError(absl::StrCat("cannot load TLS key ", options.tls_key_file,
+                                                     ": ", ec.message()));
+    }
+    if (SSL_CTX_check_private_key(tls->native_handle()) != 1) {
+      return absl::InvalidArgumentError(absl::StrCat("TLS key ", options.tls_key_file,
+                                                     " does not match certificate ",
+                                                     options.tls_cert_file));
+    }
+  }
+
+  for (int i = 0; i < options.threads; ++i) workers.push_back(std::make_unique<Worker>());
+  absl::StatusOr<tcp::endpoint> endpoint = ResolveListen(workers[0]->ioc, options.listen);
+  if (!endpoint.ok()) return endpoint.status();
+  acceptor = std::make_unique<tcp::acceptor>(workers[0]->ioc);
+  error_code ec;
+  acceptor->open(endpoint->protocol(), ec);
+  if (!ec) acceptor->set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor->bind(*endpoint, ec);
+  if (!ec) acceptor->listen(net::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return absl::UnavailableError(absl::StrCat("cannot listen for HTTP on ", options.listen, ": ",
+                                               ec.message()));
+  }
+  port = acceptor->local_endpoint().port();
+  accept_backoff = std::make_unique<net::steady_timer>(workers[0]->ioc);
+  DoAccept();
+  for (size_t i = 0; i < workers.size(); ++i) {
+    Worker* w = workers[i].get();
+    w->thread = std::thread([w, i] {
+      pthread_setname_np(pthread_self(), absl::StrCat("http-io-", i).c_str());
+      for (;;) {
+        try {
+          w->ioc.run();
+          return;
+        } catch (const std::exception& e) {
+          LogError("http io thread caught an exception", {{"error", e.what()}});
+        }
+      }
+    });
+  }
+  return absl::OkStatus();
+}
+
+void HttpServer::Impl::DoAccept() {
+  Worker& target = *workers[next_worker++ % workers.size()];
+  acceptor->async_accept(target.ioc, [this, &target](error_code ec, tcp::socket socket) {
+    if (ec == net::error::operation_aborted || stopping.load(std::memory_order_acquire)) return;
+    if (ec) {
+      // Out of descriptors or memory: back off instead of spinning on the same error.
+      LogWarn("http accept failed", {{"error", ec.message()}});
+      accept_backoff->expires_after(std::chrono::milliseconds(100));
+      accept_backoff->async_wait([this](error_code wait_ec) {
+        if (!wait_ec && !stopping.load(std::memory_order_acquire)) DoAccept();
+      });
+      return;
+    }
+    accepts.fetch_add(1, std::memory_order_relaxed);
+    net::post(target.ioc, [this, &target, socket = std::move(socket)]() mutable {
+      StartSession(target, std::move(socket));
+    });
+    DoAccept();
+  });
+}
+
+void HttpServer::Impl::StartSession(Worker& worker, tcp::socket socket) {
+  error_code ec;
+  if (stopping.load(std::memory_order_acquire)) {
+    socket.close(ec);
+    return;
+  }
+  socket.set_option(tcp::no_delay(true), ec);
+  const tcp::endpoint peer = socket.remote_endpoint(ec);
+  if (ec) {  // the peer is already gone
+    socket.close(ec);
+    return;
+  }
+  net::ip::address address = peer.address();
+  if (address.is_v6() && address.to_v6().is_v4_mapped()) {
+    address = net::ip::make_address_v4(net::ip::v4_mapped, address.to_v6());
+  }
+  Bump(worker.counters.handled, 1);
+  {
+    absl::MutexLock lock(&mu);
+    ++open;
+  }
+  std::shared_ptr<SessionBase> session;
+  if (tls.has_value()) {
+    session = std::make_shared<Session<true>>(*this, worker, std::move(socket), address.to_string());
+  } else {
+    session = std::make_shared<Session<false>>(*this, worker, std::move(socket), address.to_string());
+  }
+  session->Start();
+}
+
+bool HttpServer::Impl::Shutdown(absl::Time deadline) {
+  {
+    absl::MutexLock lock(&shutdown_mu);
+    if (shut_down) return drained;
+    shut_down = true;
+  }
+  if (workers.empty()) return true;  // Init failed before starting anything
+  stopping.store(true, std::memory_order_release);
+  net::post(workers[0]->ioc, [this] {
+    error_code ignored;
+    if (acceptor) acceptor->close(ignored);
+    if (accept_backoff) accept_backoff->cancel();
+  });
+  for (auto& w : workers) {
+    net::post(w->ioc, [w = w.get()] {
+      for (auto& session : w->Snapshot()) session->BeginShutdown();
+    });
+  }
+  bool all_done;
+  {
+    absl::MutexLock lock(&mu);
+    all_done = mu.AwaitWithDeadline(
+        absl::Condition(+[](int64_t* n) { return *n == 0; }, &open), deadline);
+  }
+  for (auto& w : workers) {
+    net::post(w->ioc, [w = w.get()] {
+      for (auto& session : w->Snapshot()) session->ForceClose();
+      w->sessions.clear();
+      w->guard.reset();
+      w->ioc.stop();
+    });
+  }
+  for (auto& w : workers) {
+    if (w->thread.joinable()) w->thread.join();
+  }
+  for (auto& w : workers) w->gate->Close();
+  absl::MutexLock lock(&shutdown_mu);
+  drained = all_done;
+  return all_done;
+}
+
+HttpServerStats HttpServer::Impl::Stats() const {
+  HttpServerStats s;
+  s.accepts = accepts.load(std::memory_order_relaxed);
+  for (const auto& w : workers) {
+    s.handled += w->counters.handled.load(std::memory_order_relaxed);
+    s.requests += w->counters.requests.load(std::memory_order_relaxed);
+    s.reading += w->counters.reading.load(std::memory_order_relaxed);
+    s.writing += w->counters.writing.load(std::memory_order_relaxed);
+    s.waiting += w->counters.waiting.load(std::memory_order_relaxed);
+  }
+  s.active = s.reading + s.writing + s.waiting;
+  return s;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(HttpServerOptions options,
+                                                              HttpHandler handler) {
+  if (!handler) return absl::InvalidArgumentError("an HTTP server needs a handler");
+  auto impl = std::make_unique<Impl>(std::move(options), std::move(handler));
+  if (absl::Status s = impl->Init(); !s.ok()) return s;
+  return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
+}
+
+HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+HttpServer::~HttpServer() = default;
+int HttpServer::port() const { return impl_->port; }
+bool HttpServer::tls() const { return impl_->tls.has_value(); }
+HttpServerStats HttpServer::Stats() const { return impl_->Stats(); }
+bool HttpServer::Shutdown(absl::Time deadline) { return impl_->Shutdown(deadline); }
+
+// ---------------------------------------------------------------------------------------------
+
+namespace {
+
+template <class Pairs>
+const std::string* FindHeader(const Pairs& headers, absl::string_view name) {
+  for (const auto& [k, v] : headers) {
+    if (absl::EqualsIgnoreCase(k, name)) return &v;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+std::string HttpRequest::Header(absl::string_view name) const {
+  const std::string* v = FindHeader(headers, name);
+  return v == nullptr ? std::string() : *v;
+}
+
+bool HttpRequest::HasHeader(absl::string_view name) const {
+  return FindHeader(headers, name) != nullptr;
+}
+
+std::string HttpRequest::Query(absl::string_view name) const {
+  for (const auto& [k, v] : query) {
+    if (k == name) return v;
+  }
+  return "";
+}
+
+std::vector<std::string> HttpRequest::QueryAll(absl::string_view name) const {
+  std::vector<std::string> out;
+  for (const auto& [k, v] : query) {
+    if (k == name) out.push_back(v);
+  }
+  return out;
+}
+
+bool HttpRequest::HasQuery(absl::string_view name) const {
+  for (const auto& [k, v] : query) {
+    if (k == name) return true;
+  }
+  return false;
+}
+
+HttpResponse::HttpResponse(int status_code, std::string content_type, std::string body_text)
+    : status(status_code), body(std::move(body_text)) {
+  if (!content_type.empty()) headers.emplace_back("Content-Type", std::move(content_type));
+}
+
+void HttpResponse::SetHeader(absl::string_view name, std::string value) {
+  bool replaced = false;
+  for (auto it = headers.begin(); it != headers.end();) {
+    if (absl::EqualsIgnoreCase(it->first, name)) {
+      if (!replaced) {
+        it->second = std::move(value);
+        replaced = true;
+        ++it;
+      } else {
+        it = headers.erase(it);
+      }
+    } else {
+      ++it;
+    }
+  }
+  if (!replaced) headers.emplace_back(std::string(name), std::move(value));
+}
+
+void HttpResponse::AddHeader(std::string name, std::string value) {
+  headers.emplace_back(std::move(name), std::move(value));
+}
+
+std::string HttpResponse::Header(absl::string_view name) const {
+  const std::string* v = FindHeader(headers, name);
+  return v == nullptr ? std::string() : *v;
+}
+
+bool HttpResponse::HasHeader(absl::string_view name) const {
+  return FindHeader(headers, name) != nullptr;
+}
+
+HttpResponse HttpJsonError(int status, absl::string_view message, absl::string_view request_id) {
+  std::string body = "{\"message\":";
+  AppendJsonString(message, &body);
+  body.append(",\"request_id\":");
+  AppendJsonString(request_id, &body);
+  body.push_back('}');
+  return HttpResponse(status, "application/json; charset=utf-8", std::move(body));
+}
+
+bool PercentDecode(absl::string_view in, bool plus_is_space, std::string* out) {
+  out->clear();
+  out->reserve(in.size());
+  for (size_t i = 0; i < in.size(); ++i) {
+    const char c = in[i];
+    if (c == '%') {
+      if (i + 2 >= in.size()) return false;
+      const int hi = HexValue(in[i + 1]);
+      const int lo = HexValue(in[i + 2]);
+      if (hi < 0 || lo < 0) return false;
+      out->push_back(static_cast<char>(hi * 16 + lo));
+      i += 2;
+    } else if (c == '+' && plus_is_space) {
+      out->push_back(' ');
+    } else {
+      out->push_back(c);
+    }
+  }
+  return true;
+}
+
+std::string PercentEncode(absl::string_view in) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(in.size());
+  for (char ch : in) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (absl::ascii_isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out.push_back(ch);
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    }
+  }
+  return out;
+}
+
+std::vector<std::pair<std::string, std::string>> ParseQueryString(absl::string_view raw) {
+  std::vector<std::pair<std::string, std::string>> out;
+  while (!raw.empty()) {
+    const size_t amp = raw.find('&');
+    const absl::string_view part = raw.substr(0, amp);
+    raw = amp == absl::string_view::npos ? absl::string_view() : raw.substr(amp + 1);
+    if (part.empty()) continue;
+    const size_t eq = part.find('=');
+    const absl::string_view k = part.substr(0, eq);
+    const absl::string_view v = eq == absl::string_view::npos ? absl::string_view() : part.substr(eq + 1);
+    std::string key, value;
+    if (!PercentDecode(k, true, &key)) key = std::string(k);
+    if (!PercentDecode(v, true, &value)) value = std::string(v);
+    out.emplace_back(std::move(key), std::move(value));
+  }
+  return out;
+}
+
+}  // namespace portunus
