@@ -107,8 +107,8 @@ void BindGatewayConfig(ConfigBinder* b, GatewayConfig* c) {
         }
         return CheckReadable(c->tls_cert_file);
       });
-  b->String("gateway.tls.key_file", &c->tls_key_file, "", "PEM private key for HTTPS.")
-      .Secret()
+  b->String("gateway.tls.key_file", &c->tls_key_file, "",
+            "PEM private key file for HTTPS (the path; keep the file itself private).")
       .Check([c] {
         if (c->tls_key_file.empty() && !c->tls_cert_file.empty()) {
           return std::string("must be set when gateway.tls.cert_file is set");
