@@ -1,17 +1,197 @@
 #include "services/scanner/scanner_module.h"
 
+#include <curl/curl.h>
+#include <unistd.h>
+
+#include <mutex>
+
+#include "absl/strings/str_cat.h"
+#include "services/common/log.h"
+#include "services/common/pg_pool.h"
+#include "services/scanner/feed_scheduler.h"
+#include "services/scanner/grpc_scanner_service.h"
+#include "services/scanner/image_scanner.h"
+#include "services/scanner/oci_layout_source.h"
+#include "services/scanner/pg_advisory_store.h"
+#include "services/scanner/pg_scan_store.h"
+#include "services/scanner/rpm_database.h"
+#include "services/scanner/scan_worker.h"
+#include "services/scanner/scanner_api.h"
+#include "services/scanner/vulndb_importer.h"
+
+#ifndef PORTUNUS_VERSION
+#define PORTUNUS_VERSION "0.1.0"
+#endif
+
 namespace portunus::scanner {
 namespace {
 
-class ScannerModule final : public ServiceModule {};
+// Until an image source is configured, scans wait in the queue (retried) rather than fail.
+class NoImageSource final : public BlobSource, public ManifestSource {
+ public:
+  absl::Status StreamBlob(const std::string&, const std::string&, const BlobSink&) override {
+    return Unavailable();
+  }
+  absl::StatusOr<FetchedManifest> FetchManifest(const std::string&, const std::string&) override {
+    return Unavailable();
+  }
+
+ private:
+  static absl::Status Unavailable() {
+    return absl::UnavailableError("no image source configured for the scanner (scanner.oci_layout)");
+  }
+};
+
+class ScannerModule final : public ServiceModule {
+ public:
+  ScannerModule(ServiceRuntime& rt, const ScannerConfig& config, std::unique_ptr<RpmDatabaseReader> rpm)
+      : rt_(rt), config_(config), rpm_(std::move(rpm)), scans_(*rt.db), advisories_(*rt.db), cache_(advisories_) {
+    if (!config.oci_layout.empty()) {
+      layout_ = std::make_unique<OciLayoutSource>(config.oci_layout);
+      blobs_ = layout_.get();
+      manifests_ = layout_.get();
+    } else {
+      blobs_ = &none_;
+      manifests_ = &none_;
+    }
+    ImageScanner::Options so;
+    so.limits = config.limits;
+    so.scanner_version = ScannerVersion();
+    scanner_ = std::make_unique<ImageScanner>(so, *manifests_, *blobs_, scans_, cache_, rpm_.get(), rt.clock);
+    ScanWorker::Options wo;
+    wo.threads = config.workers;
+    wo.poll_interval = config.poll_interval;
+    wo.lease = config.lease;
+    wo.max_attempts = config.max_attempts;
+    wo.retry_backoff = config.retry_backoff;
+    char host[256] = {0};
+    gethostname(host, sizeof host - 1);
+    wo.worker_id = absl::StrCat(host, ":", getpid());
+    worker_ = std::make_unique<ScanWorker>(wo, scans_, *scanner_, rt.clock);
+    CurlFeedFetcher::Options fo;
+    fo.max_size = config.max_download_size;
+    fo.timeout = config.download_timeout;
+    fetcher_ = std::make_unique<CurlFeedFetcher>(fo);
+    VulnDbImporter::Options io;
+    io.temp_dir = config.temp_dir + "/feeds";
+    importer_ = std::make_unique<VulnDbImporter>(io, advisories_, fetcher_.get(), rt.clock);
+    api_ = std::make_unique<ScannerApi>(ScannerApi::Options{ScannerVersion()}, scans_, advisories_,
+                                        importer_.get(), rt.clock);
+    scheduler_ = std::make_unique<FeedScheduler>(FeedScheduler::Options{config.feeds, config.feed_interval}, *api_);
+    scanner_service_ = std::make_unique<GrpcScannerService>(rt, *api_);
+    vulndb_service_ = std::make_unique<GrpcVulnDbService>(rt, *api_);
+  }
+
+  std::vector<grpc::Service*> GrpcServices() override { return {scanner_service_.get(), vulndb_service_.get()}; }
+
+  absl::Status Start() override {
+    worker_->Start();
+    scheduler_->Start();
+    LogInfo("scanner started", {{"workers", config_.workers},
+                                {"source", config_.oci_layout.empty() ? std::string("none") : config_.oci_layout},
+                                {"feeds", static_cast<int>(config_.feeds.size())},
+                                {"version", ScannerVersion()}});
+    return absl::OkStatus();
+  }
+
+  void Stop(absl::Time deadline) override {
+    scheduler_->Stop();
+    worker_->Stop(deadline);
+  }
+
+ private:
+  ServiceRuntime& rt_;
+  const ScannerConfig& config_;
+  std::unique_ptr<RpmDatabaseReader> rpm_;
+  PgScanStore scans_;
+  PgAdvisoryStore advisories_;
+  AdvisoryCache cache_;
+  NoImageSource none_;
+  std::unique_ptr<OciLayoutSource> layout_;
+  BlobSource* blobs_ = nullptr;
+  ManifestSource* manifests_ = nullptr;
+  std::unique_ptr<ImageScanner> scanner_;
+  std::unique_ptr<ScanWorker> worker_;
+  std::unique_ptr<CurlFeedFetcher> fetcher_;
+  std::unique_ptr<VulnDbImporter> importer_;
+  std::unique_ptr<ScannerApi> api_;
+  std::unique_ptr<FeedScheduler> scheduler_;
+  std::unique_ptr<GrpcScannerService> scanner_service_;
+  std::unique_ptr<GrpcVulnDbService> vulndb_service_;
+};
 
 }  // namespace
 
-void BindScannerConfig(ConfigBinder* binder, ScannerConfig* /*config*/) { binder->OwnSection("scanner"); }
+const std::string& ScannerVersion() {
+  static const std::string* v = new std::string(absl::StrCat("portunus-scanner/", PORTUNUS_VERSION));
+  return *v;
+}
 
-absl::StatusOr<std::unique_ptr<ServiceModule>> CreateModule(ServiceRuntime& /*runtime*/,
-                                                            const ScannerConfig& /*config*/) {
-  return std::make_unique<ScannerModule>();
+void BindScannerConfig(ConfigBinder* b, ScannerConfig* c) {
+  b->OwnSection("scanner");
+  b->Int("scanner.workers", &c->workers, 2, "scans run at once by this replica").Range(1, 64);
+  b->String("scanner.temp_dir", &c->temp_dir, "/tmp/portunus-scanner",
+            "private temporary space (rpm database copies, feed downloads); layers are never written")
+      .Check([c] { return !c->temp_dir.empty() && c->temp_dir[0] == '/' ? "" : "must be an absolute path"; });
+  b->String("scanner.oci_layout", &c->oci_layout, "",
+            "scan images from this OCI image layout directory instead of the registry");
+  b->Duration("scanner.queue.poll_interval", &c->poll_interval, absl::Seconds(1),
+              "how often idle workers look for queued scans")
+      .Range(10, 600000);
+  b->Duration("scanner.queue.lease", &c->lease, absl::Minutes(15),
+              "how long a claimed scan is reserved before another replica may take it over")
+      .Range(1000, 86400000);
+  b->Int("scanner.queue.max_attempts", &c->max_attempts, 5,
+         "tries of a scan failing for transient reasons (registry down) before it is marked failed")
+      .Range(1, 100);
+  b->Duration("scanner.queue.retry_backoff", &c->retry_backoff, absl::Seconds(30),
+              "first retry delay of a transiently failed scan (doubled per attempt, at most 1h)")
+      .Range(100, 3600000);
+  LayerLimits d;
+  b->Bytes("scanner.limits.max_layer_size", &c->limits.max_layer_size, d.max_layer_size,
+           "largest compressed layer read");
+  b->Bytes("scanner.limits.max_uncompressed_size", &c->limits.max_uncompressed_size, d.max_uncompressed_size,
+           "largest layer after decompression");
+  b->Bytes("scanner.limits.max_entry_size", &c->limits.max_entry_size, d.max_entry_size,
+           "largest single file in a layer (larger fails the scan)");
+  b->Bytes("scanner.limits.max_file_size", &c->limits.max_file_size, d.max_file_size,
+           "largest package database or os-release kept in memory");
+  b->Bytes("scanner.limits.max_kept_size", &c->limits.max_kept_size, d.max_kept_size,
+           "all package databases of one layer together");
+  b->Int64("scanner.limits.max_entries", &c->limits.max_entries, d.max_entries, "entries of one layer")
+      .Range(1, int64_t{1} << 40);
+  b->Int64("scanner.limits.max_path_length", &c->limits.max_path_length, d.max_path_length,
+           "bytes of one entry name")
+      .Range(1, 1 << 20);
+  b->Int64("scanner.limits.max_path_depth", &c->limits.max_path_depth, d.max_path_depth,
+           "components of one entry name")
+      .Range(1, 1 << 16);
+  b->Int64("scanner.limits.max_compression_ratio", &c->limits.max_compression_ratio, d.max_compression_ratio,
+           "decompression bomb guard: uncompressed bytes per compressed byte")
+      .Range(2, 1 << 20);
+  b->Bytes("scanner.limits.bomb_check_after", &c->limits.bomb_check_after, d.bomb_check_after,
+           "uncompressed bytes after which the compression ratio is enforced");
+  b->StringList("scanner.vulndb.feeds", &c->feeds, {},
+                "vulnerability feed URLs imported on a schedule (OSV JSON/zip, Debian tracker JSON, "
+                "Alpine secdb JSON; the format is detected)");
+  b->Duration("scanner.vulndb.update_interval", &c->feed_interval, absl::Hours(6),
+              "how often the feeds are checked (0 = only on demand)");
+  b->Bytes("scanner.vulndb.max_download_size", &c->max_download_size, int64_t{2} << 30,
+           "largest feed download");
+  b->Duration("scanner.vulndb.download_timeout", &c->download_timeout, absl::Minutes(10),
+              "time allowed for one feed download")
+      .Range(1000, 86400000);
+}
+
+absl::StatusOr<std::unique_ptr<ServiceModule>> CreateModule(ServiceRuntime& runtime,
+                                                            const ScannerConfig& config) {
+  if (runtime.db == nullptr) return absl::FailedPreconditionError("the scanner needs its database");
+  static std::once_flag curl_once;
+  std::call_once(curl_once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+  absl::StatusOr<std::unique_ptr<RpmDatabaseReader>> rpm =
+      RpmDatabaseReader::Create({config.temp_dir + "/rpm"});
+  if (!rpm.ok()) return rpm.status();
+  return std::unique_ptr<ServiceModule>(new ScannerModule(runtime, config, *std::move(rpm)));
 }
 
 }  // namespace portunus::scanner
