@@ -66,6 +66,7 @@ bool ParseArgs(const Command& command, int argc, char** argv, int i, Args* args)
 int Main(int argc, char** argv) {
   CommandRegistry registry;
   RegisterConfigCommands(registry);
+  RegisterVulnDbCommands(registry);
 
   CliContext ctx;
   ctx.server = Env("PORTUNUSCTL_SERVER", "http://127.0.0.1:8080");
