@@ -107,10 +107,13 @@ absl::Status ReplicaHeartbeat::SendOnce() {
       LogWarn("cannot send heartbeat", {{"replica_id", identity_.id}, {"error", status.message()}});
       failing_ = true;
     }
-    interval_ = options_.default_interval;
+    // Retry soon after a failure (health may just be starting), backing off to the default.
+    retry_ = retry_ == absl::ZeroDuration() ? absl::Milliseconds(250) : 2 * retry_;
+    interval_ = std::min(retry_, options_.default_interval);
     return status;
   }
   if (ok_ != nullptr) ok_->Increment();
+  retry_ = absl::ZeroDuration();
   if (failing_) {
     LogInfo("heartbeats delivered again", {{"replica_id", identity_.id}});
     failing_ = false;

@@ -6,8 +6,8 @@
 // Heartbeats are sent as the internal principal (Basic portunus:<internal.secret>) to
 // common.health.address: one at start, then one every interval the health service asks for
 // (HeartbeatResponse.next_heartbeat_ms). A clean shutdown deregisters the replica. When the
-// health service cannot be reached, the heartbeat is retried at the next interval and the
-// failure is logged once per outage, never fatal.
+// health service cannot be reached, the heartbeat is retried after 250 ms, doubling up to the
+// default interval, and the failure is logged once per outage, never fatal.
 #pragma once
 
 #include <cstdint>
@@ -97,6 +97,7 @@ class ReplicaHeartbeat {
   absl::Mutex mu_;
   absl::Duration interval_ ABSL_GUARDED_BY(mu_);
   bool failing_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Duration retry_ ABSL_GUARDED_BY(mu_);  // current retry delay after failures
   absl::Notification stop_;
   std::thread thread_;
 };

@@ -37,6 +37,8 @@ class GrpcHealthService final : public v1::HealthService::CallbackService {
     WorkerPool& workers;
     const Clock& clock;
     absl::Duration rpc_timeout;
+    // internal.secret: the internal principal is recognised here, without asking auth.
+    std::string internal_secret;
     // Services that must have a replica (empty while the registry is still filling up).
     std::function<std::vector<std::string>()> expected_services;
   };

@@ -47,9 +47,9 @@ class GrpcHealthServiceTest : public ::testing::Test {
         registry_ok ? "registry is reachable" : "registry is not reachable: Connection refused"));
     monitor_ = std::make_unique<HealthMonitor>(HealthMonitor::Options{}, std::move(checks), clock_);
     monitor_->RunOnce();
-    health_ = std::make_unique<GrpcHealthService>(
-        GrpcHealthService::Deps{*monitor_, registry_, authenticator_, workers_, clock_,
-                                absl::Seconds(1), [] { return std::vector<std::string>{"auth"}; }});
+    health_ = std::make_unique<GrpcHealthService>(GrpcHealthService::Deps{
+        *monitor_, registry_, authenticator_, workers_, clock_, absl::Seconds(1), kSecret,
+        [] { return std::vector<std::string>{"auth"}; }});
     replicas_ = std::make_unique<GrpcReplicaRegistryService>(registry_, kSecret);
     grpc::ServerBuilder builder;
     builder.RegisterService(health_.get());
@@ -202,6 +202,10 @@ TEST_F(GrpcHealthServiceTest, ClusterStatusIsForAdminsOnly) {
   grpc::Status down = call("Basic alice", &resp);
   EXPECT_EQ(down.error_code(), grpc::StatusCode::UNAVAILABLE);
   EXPECT_EQ(down.error_message(), "cannot check credentials: auth service: down");
+  // The internal principal is recognised without the auth service.
+  v1::GetClusterStatusResponse internal;
+  ASSERT_TRUE(call(Basic(std::string("portunus:") + kSecret), &internal).ok());
+  EXPECT_EQ(internal.replicas_size(), 2);
 }
 
 }  // namespace

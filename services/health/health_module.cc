@@ -81,9 +81,9 @@ class HealthModule final : public ServiceModule {
         HealthMonitor::Options{config.check_interval, config.check_timeout, &rt.metrics.registry()},
         std::move(checks), rt.clock);
 
-    health_service_ = std::make_unique<GrpcHealthService>(
-        GrpcHealthService::Deps{*monitor_, registry_, authenticator_, rt.workers, rt.clock,
-                                rt.common.rpc_timeout, [this] { return ExpectedServices(); }});
+    health_service_ = std::make_unique<GrpcHealthService>(GrpcHealthService::Deps{
+        *monitor_, registry_, authenticator_, rt.workers, rt.clock, rt.common.rpc_timeout,
+        rt.common.internal_secret, [this] { return ExpectedServices(); }});
     registry_service_ =
         std::make_unique<GrpcReplicaRegistryService>(registry_, rt.common.internal_secret);
 

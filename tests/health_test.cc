@@ -1,0 +1,307 @@
+// The health service's "Done when" checks (issue 6) on the real binaries: a PostgreSQL outage is
+// reported within one check interval and recovers without restarting any service; a stopped
+// registry is "not reachable"; the replica registry lists two replicas of one service and
+// reports one as gone after it is killed, then forgets it.
+#include <signal.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "portunus/health/v1/health_service.grpc.pb.h"
+#include "services/common/testing/test_database.h"
+#include "tests/harness/harness.h"
+
+namespace portunus::harness {
+namespace {
+
+namespace hv1 = ::portunus::health::v1;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+absl::StatusOr<hv1::GetHealthResponse> GetHealth(const std::string& address) {
+  auto stub =
+      hv1::HealthService::NewStub(grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+  hv1::GetHealthResponse resp;
+  grpc::Status s = stub->GetHealth(&ctx, {}, &resp);
+  if (!s.ok()) return absl::UnavailableError(s.error_message());
+  return resp;
+}
+
+absl::StatusOr<hv1::GetClusterStatusResponse> GetClusterStatus(const std::string& address,
+                                                               const std::string& secret) {
+  auto stub =
+      hv1::HealthService::NewStub(grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+  ctx.AddMetadata("authorization", "Basic " + absl::Base64Escape("portunus:" + secret));
+  hv1::GetClusterStatusResponse resp;
+  grpc::Status s = stub->GetClusterStatus(&ctx, {}, &resp);
+  if (!s.ok()) {
+    return absl::Status(static_cast<absl::StatusCode>(s.error_code()), s.error_message());
+  }
+  return resp;
+}
+
+// The message of component `name`, or "<absent>".
+std::string Msg(const hv1::GetHealthResponse& health, const std::string& name) {
+  for (const auto& c : health.components()) {
+    if (c.name() == name) return c.msg();
+  }
+  return "<absent>";
+}
+
+std::string Describe(const absl::StatusOr<hv1::GetHealthResponse>& h) {
+  return h.ok() ? h->DebugString() : std::string(h.status().message());
+}
+
+// Polls GetHealth until `done` holds; returns the last answer.
+absl::StatusOr<hv1::GetHealthResponse> PollHealth(
+    const std::string& address, const std::function<bool(const hv1::GetHealthResponse&)>& done,
+    absl::Duration timeout) {
+  absl::StatusOr<hv1::GetHealthResponse> last = absl::UnavailableError("not asked yet");
+  PollUntil(
+      [&] {
+        last = GetHealth(address);
+        return last.ok() && done(*last);
+      },
+      timeout, absl::Milliseconds(50));
+  return last;
+}
+
+class HealthTest : public ::testing::Test {
+ protected:
+  // Fast intervals so the scenarios take seconds; the defaults (5 s) behave the same, slower.
+  static std::map<std::string, std::string> FastConfig() {
+    return {{"health.check_interval", "1s"},
+            {"health.check_timeout", "2s"},
+            {"health.heartbeat_interval", "250ms"},
+            {"health.replica_stale_after", "1s"},
+            {"health.replica_expire_after", "4s"}};
+  }
+};
+
+TEST_F(HealthTest, DatabaseOutageIsReportedWithinOneIntervalAndRecoversWithoutRestarts) {
+  // A PostgreSQL of this test's own, so it can be stopped under the running services.
+  HARNESS_ASSIGN_OR_FAIL(std::unique_ptr<PostgresServer> pg, PostgresServer::Start());
+  HARNESS_ASSERT_OK(pg->CreateDatabase("portunus"));
+  Stack::Options options;
+  options.services = {"auth", "catalog", "health"};
+  options.db_dsn = pg->Dsn("portunus");
+  options.config = FastConfig();
+  HARNESS_ASSIGN_OR_FAIL(std::unique_ptr<Stack> stack, Stack::Create(options));
+  HARNESS_ASSERT_OK(stack->Start());
+  const std::string health = stack->grpc_address("health");
+  std::map<std::string, pid_t> pids;
+  for (const std::string& svc : options.services) pids[svc] = stack->process(svc)->pid();
+
+  auto before = PollHealth(
+      health,
+      [](const hv1::GetHealthResponse& h) {
+        return Msg(h, "database") == "database is up-to-date" &&
+               Msg(h, "auth") == "auth is serving" && Msg(h, "catalog") == "catalog is serving";
+      },
+      absl::Seconds(20));
+  ASSERT_TRUE(before.ok() && Msg(*before, "database") == "database is up-to-date")
+      << Describe(before);
+
+  HARNESS_ASSERT_OK(pg->Stop());
+  const absl::Time stopped = absl::Now();
+  auto down = PollHealth(
+      health,
+      [](const hv1::GetHealthResponse& h) {
+        return !h.healthy() && Msg(h, "database") != "database is up-to-date";
+      },
+      absl::Seconds(10));
+  const absl::Duration noticed = absl::Now() - stopped;
+  ASSERT_TRUE(down.ok()) << Describe(down);
+  EXPECT_THAT(Msg(*down, "database"), StartsWith("cannot connect to database: "));
+  EXPECT_EQ(down->error(), Msg(*down, "database"));  // the first failing component
+  // One check interval (1 s), plus slack for a loaded 2-core machine.
+  EXPECT_LE(noticed, absl::Seconds(1) + absl::Milliseconds(1500));
+
+  // The services report why they stopped serving through their heartbeats.
+  auto explained = PollHealth(
+      health,
+      [](const hv1::GetHealthResponse& h) {
+        return absl::StartsWith(Msg(h, "auth"), "auth is not serving: cannot connect to database");
+      },
+      absl::Seconds(15));
+  EXPECT_TRUE(explained.ok() && absl::StartsWith(Msg(*explained, "auth"),
+                                                 "auth is not serving: cannot connect to database"))
+      << Describe(explained);
+
+  HARNESS_ASSERT_OK(pg->Restart());
+  auto recovered = PollHealth(
+      health,
+      [](const hv1::GetHealthResponse& h) {
+        return Msg(h, "database") == "database is up-to-date" &&
+               Msg(h, "auth") == "auth is serving" && Msg(h, "catalog") == "catalog is serving";
+      },
+      absl::Seconds(30));
+  ASSERT_TRUE(recovered.ok()) << Describe(recovered);
+  EXPECT_EQ(Msg(*recovered, "database"), "database is up-to-date");
+  EXPECT_EQ(Msg(*recovered, "auth"), "auth is serving");
+  EXPECT_EQ(Msg(*recovered, "catalog"), "catalog is serving");
+  // Nobody was restarted.
+  for (const std::string& svc : options.services) {
+    EXPECT_TRUE(stack->process(svc)->IsRunning()) << svc;
+    EXPECT_EQ(stack->process(svc)->pid(), pids[svc]) << svc;
+  }
+}
+
+TEST_F(HealthTest, StoppedRegistryIsNotReachable) {
+  PORTUNUS_TEST_DATABASE(db);
+  Stack::Options options;
+  options.services = {"auth", "catalog", "health"};
+  options.db_dsn = db->dsn();
+  options.config = FastConfig();
+  HARNESS_ASSIGN_OR_FAIL(std::unique_ptr<Stack> stack, Stack::Create(options));
+  HARNESS_ASSIGN_OR_FAIL(std::unique_ptr<RegistryServer> registry,
+                         RegistryServer::Start(stack->RegistryOptions()));
+  HARNESS_ASSERT_OK(stack->Start());
+  const std::string health = stack->grpc_address("health");
+
+  const auto reachable = [](const hv1::GetHealthResponse& h) {
+    return absl::StartsWith(Msg(h, "registry"), "registry is reachable");
+  };
+  auto up = PollHealth(health, reachable, absl::Seconds(15));
+  ASSERT_TRUE(up.ok() && reachable(*up)) << Describe(up);
+
+  HARNESS_ASSERT_OK(registry->Stop());
+  auto down = PollHealth(
+      health,
+      [](const hv1::GetHealthResponse& h) {
+        return absl::StartsWith(Msg(h, "registry"), "registry is not reachable: ");
+      },
+      absl::Seconds(10));
+  ASSERT_TRUE(down.ok()) << Describe(down);
+  EXPECT_THAT(Msg(*down, "registry"), StartsWith("registry is not reachable: "));
+  EXPECT_THAT(Msg(*down, "registry"), HasSubstr(registry->host_port().substr(0, 9)));
+  EXPECT_FALSE(down->healthy());
+
+  HARNESS_ASSERT_OK(registry->Restart());
+  auto again = PollHealth(health, reachable, absl::Seconds(15));
+  EXPECT_TRUE(again.ok() && reachable(*again)) << Describe(again);
+}
+
+// The replica of `pid` in a cluster status, or null.
+const hv1::Replica* ReplicaOf(const hv1::GetClusterStatusResponse& status, pid_t pid) {
+  for (const auto& r : status.replicas()) {
+    if (r.pid() == pid) return &r;
+  }
+  return nullptr;
+}
+
+TEST_F(HealthTest, ClusterStatusListsTwoReplicasAndReportsAKilledOneThenForgetsIt) {
+  PORTUNUS_TEST_DATABASE(db);
+  Stack::Options options;
+  options.services = {"auth", "catalog", "health"};
+  options.db_dsn = db->dsn();
+  options.config = FastConfig();
+  HARNESS_ASSIGN_OR_FAIL(std::unique_ptr<Stack> stack, Stack::Create(options));
+  HARNESS_ASSERT_OK(stack->Start());
+
+  // A second catalog replica: the same configuration, its own ports.
+  Process::Options second = stack->ServiceOptions("catalog");
+  second.name = "catalog-2";
+  second.log_path = stack->dir() + "/catalog-2.log";
+  second.env.emplace_back("PORTUNUS_CATALOG_LISTEN", absl::StrCat("127.0.0.1:", PickFreePort()));
+  second.env.emplace_back("PORTUNUS_CATALOG_METRICS_LISTEN",
+                          absl::StrCat("127.0.0.1:", PickFreePort()));
+  HARNESS_ASSIGN_OR_FAIL(std::unique_ptr<Process> catalog2, Process::Start(second));
+  const pid_t pid1 = stack->process("catalog")->pid();
+  const pid_t pid2 = catalog2->pid();
+
+  const std::string health = stack->grpc_address("health");
+  absl::StatusOr<hv1::GetClusterStatusResponse> status;
+  const auto poll = [&](const std::function<bool(const hv1::GetClusterStatusResponse&)>& done,
+                        absl::Duration timeout) {
+    return PollUntil(
+        [&] {
+          status = GetClusterStatus(health, stack->internal_secret());
+          return status.ok() && done(*status);
+        },
+        timeout);
+  };
+  const auto state_of = [](pid_t pid) {
+    return [pid](const hv1::GetClusterStatusResponse& s) {
+      const hv1::Replica* r = ReplicaOf(s, pid);
+      return r == nullptr ? hv1::Replica::STATE_UNSPECIFIED : r->state();
+    };
+  };
+
+  ASSERT_TRUE(poll(
+      [&](const hv1::GetClusterStatusResponse& s) {
+        return state_of(pid1)(s) == hv1::Replica::READY &&
+               state_of(pid2)(s) == hv1::Replica::READY &&
+               ReplicaOf(s, stack->process("auth")->pid()) != nullptr &&
+               ReplicaOf(s, stack->process("health")->pid()) != nullptr;
+      },
+      absl::Seconds(30)))
+      << (status.ok() ? status->DebugString() : std::string(status.status().message()));
+  int catalogs = 0;
+  for (const auto& r : status->replicas()) {
+    if (r.service() == "catalog") ++catalogs;
+    EXPECT_EQ(r.health(), "OK") << r.DebugString();
+  }
+  EXPECT_EQ(catalogs, 2);
+  const hv1::Replica one = *ReplicaOf(*status, pid2);
+  EXPECT_THAT(one.id(), ::testing::MatchesRegex("catalog-[0-9a-f]{12}"));
+  EXPECT_NE(one.address(), stack->grpc_address("catalog"));
+  EXPECT_FALSE(one.last_heartbeat().empty());
+  EXPECT_NE(ReplicaOf(*status, stack->process("auth")->pid()), nullptr);
+  EXPECT_NE(ReplicaOf(*status, stack->process("health")->pid()), nullptr);
+
+  // Killed without a chance to say goodbye: reported, not critical (the other one serves).
+  catalog2->Kill();
+  ASSERT_TRUE(poll(
+      [&](const hv1::GetClusterStatusResponse& s) {
+        return state_of(pid2)(s) == hv1::Replica::STALE;
+      },
+      absl::Seconds(10)))
+      << (status.ok() ? status->DebugString() : std::string(status.status().message()));
+  EXPECT_THAT(ReplicaOf(*status, pid2)->health(), StartsWith("no heartbeat for "));
+  EXPECT_EQ(state_of(pid1)(*status), hv1::Replica::READY);
+  bool reported = false;
+  for (const auto& issue : status->current_issues()) {
+    if (absl::StrContains(issue.description(), one.id())) {
+      reported = true;
+      EXPECT_FALSE(issue.critical()) << issue.description();
+      EXPECT_THAT(issue.description(), HasSubstr("no heartbeat for"));
+    }
+  }
+  EXPECT_TRUE(reported) << status->DebugString();
+
+  // Then forgotten (health.replica_expire_after).
+  EXPECT_TRUE(
+      poll([&](const hv1::GetClusterStatusResponse& s) { return ReplicaOf(s, pid2) == nullptr; },
+           absl::Seconds(15)))
+      << status->DebugString();
+
+  // A clean shutdown is shown as stopped, and catalog without a serving replica is critical.
+  HARNESS_ASSERT_OK(stack->StopService("catalog"));
+  ASSERT_TRUE(poll(
+      [&](const hv1::GetClusterStatusResponse& s) {
+        return state_of(pid1)(s) == hv1::Replica::STOPPED;
+      },
+      absl::Seconds(10)))
+      << status->DebugString();
+  EXPECT_EQ(ReplicaOf(*status, pid1)->health(), "stopped");
+  bool critical = false;
+  for (const auto& issue : status->current_issues()) {
+    if (issue.description() == "no replica of catalog is running") critical = issue.critical();
+  }
+  EXPECT_TRUE(critical) << status->DebugString();
+}
+
+}  // namespace
+}  // namespace portunus::harness
