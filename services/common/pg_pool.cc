@@ -63,6 +63,11 @@ PgPool::PgPool(Options options) : options_(std::move(options)) {
                       .Register(*options_.metrics)
                       .Add({});
     gauge_max_->Set(static_cast<double>(options_.size));
+    gauge_waiting_ = &prometheus::BuildGauge()
+                          .Name("portunus_db_pool_waiting_callers")
+                          .Help("Callers waiting for a free PostgreSQL pool connection")
+                          .Register(*options_.metrics)
+                          .Add({});
     counter_errors_ = &prometheus::BuildCounter()
                            .Name("portunus_db_connection_errors_total")
                            .Help("Failed or broken PostgreSQL connections")
@@ -77,12 +82,18 @@ void PgPool::UpdateGauges() {
   if (gauge_open_ == nullptr) return;
   gauge_open_->Set(static_cast<double>(open_));
   gauge_in_use_->Set(static_cast<double>(in_use_));
+  gauge_waiting_->Set(static_cast<double>(waiting_));
 }
 
 absl::StatusOr<std::unique_ptr<pqxx::connection>> PgPool::Acquire() {
   {
     absl::MutexLock lock(&mu_);
-    ++waiting_;
+    // Only callers that actually have to wait count as waiting.
+    const bool must_wait = idle_.empty() && open_ >= options_.size;
+    if (must_wait) {
+      ++waiting_;
+      UpdateGauges();
+    }
     const bool got = mu_.AwaitWithTimeout(
         absl::Condition(
             +[](PgPool* p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(p->mu_) {
@@ -90,7 +101,10 @@ absl::StatusOr<std::unique_ptr<pqxx::connection>> PgPool::Acquire() {
             },
             this),
         options_.acquire_timeout);
-    --waiting_;
+    if (must_wait) {
+      --waiting_;
+      UpdateGauges();
+    }
     if (!got) {
       return absl::UnavailableError(absl::StrCat("no free database connection within ",
                                                  absl::FormatDuration(options_.acquire_timeout)));

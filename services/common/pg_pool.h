@@ -105,6 +105,7 @@ class PgPool {
   prometheus::Gauge* gauge_open_ = nullptr;
   prometheus::Gauge* gauge_in_use_ = nullptr;
   prometheus::Gauge* gauge_max_ = nullptr;
+  prometheus::Gauge* gauge_waiting_ = nullptr;
   prometheus::Counter* counter_errors_ = nullptr;
 };
 

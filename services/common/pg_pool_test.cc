@@ -1,7 +1,10 @@
 #include "services/common/pg_pool.h"
 
+#include <thread>
+
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "prometheus/registry.h"
 #include "services/common/testing/test_database.h"
 
 namespace portunus {
@@ -81,6 +84,44 @@ TEST(PgPoolTest, AcquireTimesOutWhenExhausted) {
                     return absl::OkStatus();
                   }).ok());
   EXPECT_EQ(inner.code(), absl::StatusCode::kUnavailable);
+}
+
+// The pool gauges (docs/observability.md) as a scrape sees them while a caller waits.
+TEST(PgPoolTest, ExportsUsageGauges) {
+  PORTUNUS_TEST_DATABASE(db);
+  prometheus::Registry registry;
+  PgPool pool({db->dsn(), 1, absl::Seconds(30), &registry});
+  const auto value = [&registry](const std::string& name, const std::string& state) {
+    for (const auto& family : registry.Collect()) {
+      if (family.name != name) continue;
+      for (const auto& m : family.metric) {
+        if (state.empty() || (!m.label.empty() && m.label[0].value == state)) return m.gauge.value;
+      }
+    }
+    return -1.0;
+  };
+  EXPECT_EQ(value("portunus_db_pool_max_connections", ""), 1);
+  double in_use = -1;
+  bool saw_waiter = false;
+  absl::Status waiter_status;
+  std::thread waiter;
+  ASSERT_TRUE(pool.Transact([&](pqxx::work&) {
+                    in_use = value("portunus_db_pool_connections", "in_use");
+                    waiter = std::thread([&] { waiter_status = pool.Ping(); });
+                    const absl::Time give_up = absl::Now() + absl::Seconds(20);
+                    while (!saw_waiter && absl::Now() < give_up) {
+                      saw_waiter = value("portunus_db_pool_waiting_callers", "") == 1;
+                      if (!saw_waiter) absl::SleepFor(absl::Milliseconds(5));  // polling a gauge
+                    }
+                    return absl::OkStatus();  // releases the connection to the waiter
+                  }).ok());
+  waiter.join();
+  EXPECT_EQ(in_use, 1);
+  EXPECT_TRUE(saw_waiter);
+  EXPECT_TRUE(waiter_status.ok()) << waiter_status;
+  EXPECT_EQ(value("portunus_db_pool_waiting_callers", ""), 0);
+  EXPECT_EQ(value("portunus_db_pool_connections", "in_use"), 0);
+  EXPECT_EQ(value("portunus_db_pool_connections", "open"), 1);
 }
 
 }  // namespace

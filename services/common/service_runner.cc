@@ -197,6 +197,12 @@ int RunService(const ServiceSpec& spec, int argc, char** argv) {
 
   WorkerPool workers(spec.workers);
   Readiness readiness;
+  prometheus::BuildGauge()
+      .Name("portunus_build_info")
+      .Help("Always 1; labels name the service and the version of this build")
+      .Register(metrics.registry())
+      .Add({{"service", spec.name}, {"version", PortunusVersion()}})
+      .Set(1);
   auto& ready_gauge = prometheus::BuildGauge()
                           .Name("portunus_ready")
                           .Help("1 while the service is ready to serve, else 0")
