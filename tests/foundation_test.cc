@@ -4,11 +4,7 @@
 // exit, services racing to migrate an empty database all come up with each migration applied
 // once, SIGTERM ends every service within 10 s, a busy port is a clear startup error, and the
 // registry configured for Portunus challenges clients with the gateway's token realm.
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <map>
 #include <string>
@@ -59,30 +55,6 @@ std::vector<nlohmann::json> LogEntries(const std::string& log, const std::string
   }
   return out;
 }
-
-// A socket listening on 127.0.0.1:<port>, closed on destruction.
-class BusyPort {
- public:
-  BusyPort() : fd_(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = 0;
-    socklen_t len = sizeof(addr);
-    if (fd_ < 0 || bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
-        listen(fd_, 4) != 0 || getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-      ADD_FAILURE() << "cannot occupy a port";
-    }
-    port_ = ntohs(addr.sin_port);
-  }
-  ~BusyPort() { close(fd_); }
-  int port() const { return port_; }
-  std::string address() const { return absl::StrCat("127.0.0.1:", port_); }
-
- private:
-  int fd_;
-  int port_ = 0;
-};
 
 class FoundationTest : public ::testing::Test {
  protected:
@@ -318,7 +290,7 @@ TEST_F(FoundationTest, BusyPortIsAClearStartupError) {
   Stack::Options options;
   options.db_dsn = db_->dsn();
   HARNESS_ASSIGN_OR_FAIL(stack_, Stack::Create(options));
-  BusyPort busy;
+  HeldPort busy;
   for (const std::string& svc : AllServices()) {
     SCOPED_TRACE(svc);
     Process::Options o = stack_->ServiceOptions(svc);

@@ -57,6 +57,24 @@ int PickFreePort() {
   std::abort();
 }
 
+HeldPort::HeldPort(int port) : fd_(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)), port_(0) {
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  socklen_t len = sizeof(addr);
+  if (fd_ < 0 || bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
+      listen(fd_, 8) != 0 || getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    std::fprintf(stderr, "harness: cannot hold port %d: %s\n", port, std::strerror(errno));
+    std::abort();
+  }
+  port_ = ntohs(addr.sin_port);
+}
+
+HeldPort::~HeldPort() { close(fd_); }
+
+std::string HeldPort::address() const { return absl::StrCat("127.0.0.1:", port_); }
+
 TempDir::TempDir(absl::string_view prefix) {
   std::string base = Env("TMPDIR", "/tmp");
   std::string templ = absl::StrCat(base, "/portunus-", prefix, "-XXXXXX");

@@ -18,6 +18,25 @@ namespace portunus::harness {
 // the same port twice in one process, so one test can pick several. Thread-safe.
 int PickFreePort();
 
+// A TCP socket listening on 127.0.0.1 (never accepting), to make a port busy: a service told
+// to listen there must fail with a clear error. Closed when this object dies.
+class HeldPort {
+ public:
+  // `port` 0: a free port. Aborts when the port cannot be taken.
+  explicit HeldPort(int port = 0);
+  ~HeldPort();
+  HeldPort(const HeldPort&) = delete;
+  HeldPort& operator=(const HeldPort&) = delete;
+
+  int port() const { return port_; }
+  // "127.0.0.1:<port>".
+  std::string address() const;
+
+ private:
+  int fd_;
+  int port_;
+};
+
 // A directory removed recursively (with everything below it) when this object dies, unless
 // PORTUNUS_KEEP_TEST_DIRS=1 (then its path is printed). Created 0755 so that other users (the
 // `postgres` user when tests run as root) can traverse it.
