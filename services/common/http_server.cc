@@ -2,13 +2,20 @@
 
 #include <pthread.h>
 
+#include <algorithm>
+#include <array>
 #include <atomic>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/basic_parser.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/status.hpp>
+#include <chrono>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <thread>
@@ -32,21 +39,22 @@ namespace http = beast::http;
 namespace ssl = net::ssl;
 using tcp = net::ip::tcp;
 using beast::error_code;
+// A socket bound to its io_context's concrete executor: no polymorphic executor per operation.
+using Socket = net::basic_stream_socket<tcp, net::io_context::executor_type>;
+using SteadyClock = std::chrono::steady_clock;
 
-constexpr size_t kFirstReadBytes = 4096;
+constexpr size_t kReadChunk = 16 * 1024;
 constexpr size_t kDiscardBytes = 16 * 1024;
 // After answering a request whose body was not read (413, 400), keep draining what the client
-// still sends for this long before closing, so the close does not reset the connection and
-// destroy the response in flight (nginx's lingering close).
+// still sends for a while before closing, so the close does not reset the connection and destroy
+// the response in flight (nginx's lingering close).
 constexpr absl::Duration kLingerTime = absl::Seconds(2);
+constexpr absl::Duration kTlsShutdownTime = absl::Seconds(2);
 constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
 
-std::chrono::steady_clock::duration ToChrono(absl::Duration d) {
-  return std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-      absl::ToChronoNanoseconds(d));
+SteadyClock::duration ToSteady(absl::Duration d) {
+  return std::chrono::duration_cast<SteadyClock::duration>(absl::ToChronoNanoseconds(d));
 }
-
-bool HeaderNameIs(absl::string_view a, absl::string_view b) { return absl::EqualsIgnoreCase(a, b); }
 
 bool IsToken(absl::string_view name) {
   if (name.empty()) return false;
@@ -58,11 +66,14 @@ bool IsToken(absl::string_view name) {
   return true;
 }
 
-std::string SanitizeHeaderValue(std::string value) {
-  for (char& c : value) {
+// Appends a header value with CR, LF and NUL replaced by spaces (no header injection).
+void AppendHeaderValue(absl::string_view value, std::string* out) {
+  const size_t at = out->size();
+  out->append(value.data(), value.size());
+  for (size_t i = at; i < out->size(); ++i) {
+    char& c = (*out)[i];
     if (c == '\r' || c == '\n' || c == '\0') c = ' ';
   }
-  return value;
 }
 
 int HexValue(char c) {
@@ -114,16 +125,20 @@ class SessionBase : public std::enable_shared_from_this<SessionBase> {
   // Graceful shutdown began: close when idle, else finish the current request.
   virtual void BeginShutdown() = 0;
   virtual void ForceClose() = 0;
+
+  // When the current step (reading, writing, idling) must be over; checked by the worker's
+  // sweep. max() while a handler works on the request (no server-side limit then).
+  SteadyClock::time_point deadline = SteadyClock::time_point::max();
 };
 
 // One io thread with its io_context and the connections it owns. Member order matters: the
 // sessions must go before the io_context.
 struct Worker {
-  Worker() : ioc(1), gate(std::make_shared<Gate>(&ioc)), guard(net::make_work_guard(ioc)) {}
+  Worker() : ioc(1), gate(std::make_shared<Gate>(&ioc)), guard(net::make_work_guard(ioc)),
+             sweep(ioc) {}
 
   const std::string& DateHeader() {
-    const absl::Time now = absl::Now();
-    const int64_t second = absl::ToUnixSeconds(now);
+    const int64_t second = absl::ToUnixSeconds(absl::Now());
     if (second != date_second) {
       date_second = second;
       date = absl::FormatTime("%a, %d %b %Y %H:%M:%S GMT", absl::FromUnixSeconds(second),
@@ -139,10 +154,30 @@ struct Worker {
     return out;
   }
 
+  // Closes sessions past their deadline every `sweep_interval` while there are sessions. One
+  // coarse timer per thread instead of a timer per socket operation.
+  void ArmSweep() {
+    if (sweep_armed || sessions.empty()) return;
+    sweep_armed = true;
+    sweep.expires_after(sweep_interval);
+    sweep.async_wait([this](error_code ec) {
+      sweep_armed = false;
+      if (ec) return;
+      const SteadyClock::time_point now = SteadyClock::now();
+      for (auto& session : Snapshot()) {
+        if (session->deadline <= now) session->ForceClose();
+      }
+      ArmSweep();
+    });
+  }
+
   WorkerCounters counters;
   net::io_context ioc;
   std::shared_ptr<Gate> gate;
   net::executor_work_guard<net::io_context::executor_type> guard;
+  net::steady_timer sweep;
+  SteadyClock::duration sweep_interval = std::chrono::milliseconds(100);
+  bool sweep_armed = false;  // io thread only
   std::unordered_map<SessionBase*, std::shared_ptr<SessionBase>> sessions;  // io thread only
   std::thread thread;
   int64_t date_second = -1;  // io thread only
@@ -189,22 +224,58 @@ class ResponderState {
   std::atomic<bool> called_{false};
 };
 
-template <bool kTls>
-struct StreamOf;
-template <>
-struct StreamOf<false> {
-  using type = beast::tcp_stream;
-  static type Make(tcp::socket socket, ssl::context*) { return type(std::move(socket)); }
-};
-template <>
-struct StreamOf<true> {
-  using type = beast::ssl_stream<beast::tcp_stream>;
-  static type Make(tcp::socket socket, ssl::context* ctx) { return type(std::move(socket), *ctx); }
+// Beast's HTTP/1 request parser, filling an HttpRequest directly (no intermediate message).
+// Limits (head and body size) are enforced by basic_parser.
+class RequestParser final : public http::basic_parser<true> {
+ public:
+  HttpRequest request;
+
+ private:
+  void on_request_impl(http::verb, beast::string_view method, beast::string_view target,
+                       int version, error_code&) override {
+    request.method.assign(method.data(), method.size());
+    request.target.assign(target.data(), target.size());
+    request.version = version;
+  }
+  void on_response_impl(int, beast::string_view, int, error_code&) override {}
+  void on_field_impl(http::field, beast::string_view name, beast::string_view value,
+                     error_code&) override {
+    std::string lower(name.data(), name.size());
+    absl::AsciiStrToLower(&lower);
+    request.headers.emplace_back(std::move(lower), std::string(value.data(), value.size()));
+  }
+  void on_header_impl(error_code&) override {}
+  void on_body_init_impl(const boost::optional<std::uint64_t>& length, error_code&) override {
+    if (length) request.body.reserve(static_cast<size_t>(std::min<uint64_t>(*length, 1 << 20)));
+  }
+  size_t on_body_impl(beast::string_view body, error_code&) override {
+    request.body.append(body.data(), body.size());
+    return body.size();
+  }
+  void on_chunk_header_impl(std::uint64_t, beast::string_view, error_code&) override {}
+  size_t on_chunk_body_impl(std::uint64_t, beast::string_view body, error_code&) override {
+    request.body.append(body.data(), body.size());
+    return body.size();
+  }
+  void on_finish_impl(error_code&) override {}
 };
 
 bool IsHttpParseError(const error_code& ec) {
   return ec.category() == http::make_error_code(http::error::bad_method).category();
 }
+
+template <bool kTls>
+struct StreamOf;
+template <>
+struct StreamOf<false> {
+  using type = Socket;
+  static type Make(Socket socket, ssl::context*) { return socket; }
+};
+template <>
+struct StreamOf<true> {
+  using type = ssl::stream<Socket>;
+  static type Make(Socket socket, ssl::context* ctx) { return type(std::move(socket), *ctx); }
+};
 
 }  // namespace
 
@@ -217,7 +288,7 @@ class HttpServer::Impl {
 
   absl::Status Init();
   void DoAccept();
-  void StartSession(Worker& worker, tcp::socket socket);
+  void StartSession(Worker& worker, Socket socket);
   void OnSessionClosed() {
     absl::MutexLock lock(&mu);
     --open;
@@ -248,12 +319,17 @@ namespace {
 
 // One client connection. Lives on one io thread; every member is touched only there. Kept alive
 // by its worker's registry (until Close) and by its pending completion handlers.
+//
+// Reading: bytes go into buffer_ and are fed to the parser as they come, one read completion
+// per socket read. Timeouts: `deadline` is set at each step and enforced by the worker's sweep:
+// read_timeout for a whole request (from its first byte, or from accept for the first one),
+// idle_timeout between keep-alive requests, write_timeout per response.
 template <bool kTls>
 class Session final : public SessionBase {
  public:
   using Stream = typename StreamOf<kTls>::type;
 
-  Session(HttpServer::Impl& server, Worker& worker, tcp::socket socket, std::string remote)
+  Session(HttpServer::Impl& server, Worker& worker, Socket socket, std::string remote)
       : server_(server),
         worker_(worker),
         opts_(server.options),
@@ -263,15 +339,16 @@ class Session final : public SessionBase {
 
   void Start() override {
     worker_.sessions.emplace(this, shared_from_this());
+    worker_.ArmSweep();
     SetState(State::kReading);
+    Expire(opts_.read_timeout);
     if constexpr (kTls) {
-      Lowest().expires_after(ToChrono(opts_.read_timeout));
       stream_.async_handshake(ssl::stream_base::server, [self = Self()](error_code ec) {
         if (ec) return self->Close();
-        self->WaitForRequest(/*first=*/true);
+        self->NextRequest(/*first=*/true);
       });
     } else {
-      WaitForRequest(/*first=*/true);
+      NextRequest(/*first=*/true);
     }
   }
 
@@ -293,7 +370,14 @@ class Session final : public SessionBase {
   std::shared_ptr<Session> Self() {
     return std::static_pointer_cast<Session>(shared_from_this());
   }
-  beast::tcp_stream& Lowest() { return beast::get_lowest_layer(stream_); }
+  Socket& Lowest() {
+    if constexpr (kTls) {
+      return stream_.next_layer();
+    } else {
+      return stream_;
+    }
+  }
+  void Expire(absl::Duration d) { deadline = SteadyClock::now() + ToSteady(d); }
 
   std::atomic<int64_t>* Gauge(State s) {
     switch (s) {
@@ -316,34 +400,79 @@ class Session final : public SessionBase {
     state_ = s;
   }
 
-  // Waits for the first byte of the next request: up to the read timeout on a new connection,
-  // up to the idle timeout between keep-alive requests.
-  void WaitForRequest(bool first) {
-    if (buffer_.size() > 0) return ReadHeader();  // pipelined: the next request is here
-    if (!first && server_.stopping.load(std::memory_order_acquire)) return Close();
-    SetState(first ? State::kReading : State::kWaiting);
-    awaiting_first_byte_ = true;
-    Lowest().expires_after(ToChrono(first ? opts_.read_timeout : opts_.idle_timeout));
-    stream_.async_read_some(buffer_.prepare(kFirstReadBytes),
-                            [self = Self()](error_code ec, size_t n) {
-                              self->awaiting_first_byte_ = false;
-                              if (ec) return self->Close();
-                              self->buffer_.commit(n);
-                              self->ReadHeader();
-                            });
-  }
-
-  void ReadHeader() {
-    SetState(State::kReading);
-    counted_ = false;
+  // Starts the next request: parses what is buffered (pipelining), else waits for its first
+  // byte, up to the read timeout on a new connection and the idle timeout on a kept-alive one.
+  void NextRequest(bool first) {
     parser_.emplace();
     parser_->header_limit(static_cast<uint32_t>(
         std::min<int64_t>(opts_.max_header_bytes, std::numeric_limits<uint32_t>::max())));
     parser_->body_limit(static_cast<uint64_t>(opts_.max_body_bytes));
-    // One deadline for the whole request (head and body): a trickling client is cut off.
-    Lowest().expires_after(ToChrono(opts_.read_timeout));
-    http::async_read_header(stream_, buffer_, *parser_,
-                            [self = Self()](error_code ec, size_t) { self->OnHeader(ec); });
+    header_seen_ = false;
+    counted_ = false;
+    if (buffer_.size() > 0) {
+      SetState(State::kReading);
+      Expire(opts_.read_timeout);
+      return Parse();
+    }
+    if (!first && server_.stopping.load(std::memory_order_acquire)) return Close();
+    awaiting_first_byte_ = true;
+    if (!first) {
+      SetState(State::kWaiting);
+      Expire(opts_.idle_timeout);
+    }
+    ReadMore();
+  }
+
+  void ReadMore() {
+    stream_.async_read_some(buffer_.prepare(kReadChunk), [self = Self()](error_code ec, size_t n) {
+      self->OnRead(ec, n);
+    });
+  }
+
+  void OnRead(error_code ec, size_t n) {
+    if (closed_) return;
+    if (ec) return Close();  // EOF, reset, or closed by a timeout: nobody to answer
+    buffer_.commit(n);
+    if (awaiting_first_byte_) {
+      awaiting_first_byte_ = false;
+      if (state_ == State::kWaiting) {
+        // A kept-alive connection's next request: its own read timeout starts now.
+        SetState(State::kReading);
+        Expire(opts_.read_timeout);
+      }
+    }
+    Parse();
+  }
+
+  void Parse() {
+    while (buffer_.size() > 0 && !parser_->is_done()) {
+      error_code ec;
+      const size_t used = parser_->put(buffer_.data(), ec);
+      buffer_.consume(used);
+      if (ec == http::error::need_more) break;
+      if (ec) return OnParseError(ec);
+      if (parser_->is_header_done() && !header_seen_) {
+        header_seen_ = true;
+        CountRequest();
+        if (!parser_->is_done() && ExpectsContinue()) return SendContinue();
+      }
+      if (used == 0) break;
+    }
+    if (parser_->is_done()) return Dispatch();
+    ReadMore();
+  }
+
+  bool ExpectsContinue() const {
+    return parser_->request.version >= 11 &&
+           absl::EqualsIgnoreCase(parser_->request.Header("expect"), "100-continue");
+  }
+
+  void SendContinue() {
+    net::async_write(stream_, net::buffer(kContinue, sizeof(kContinue) - 1),
+                     [self = Self()](error_code ec, size_t) {
+                       if (ec || self->closed_) return self->Close();
+                       self->Parse();
+                     });
   }
 
   void CountRequest() {
@@ -352,32 +481,7 @@ class Session final : public SessionBase {
     Bump(worker_.counters.requests, 1);
   }
 
-  void OnHeader(error_code ec) {
-    if (ec) return OnReadError(ec);
-    CountRequest();
-    if (parser_->is_done()) return Dispatch();
-    if (absl::EqualsIgnoreCase(ToAbsl(parser_->get()[http::field::expect]), "100-continue") &&
-        parser_->get().version() >= 11) {
-      Lowest().expires_after(ToChrono(opts_.write_timeout));
-      net::async_write(stream_, net::buffer(kContinue, sizeof(kContinue) - 1),
-                       [self = Self()](error_code ec, size_t) {
-                         if (ec) return self->Close();
-                         self->ReadBody();
-                       });
-      return;
-    }
-    ReadBody();
-  }
-
-  void ReadBody() {
-    Lowest().expires_after(ToChrono(opts_.read_timeout));
-    http::async_read(stream_, buffer_, *parser_, [self = Self()](error_code ec, size_t) {
-      if (ec) return self->OnReadError(ec);
-      self->Dispatch();
-    });
-  }
-
-  void OnReadError(const error_code& ec) {
+  void OnParseError(const error_code& ec) {
     if (ec == http::error::header_limit) {
       return Reject(431, absl::StrCat("request headers are larger than ", opts_.max_header_bytes,
                                       " bytes"));
@@ -386,11 +490,8 @@ class Session final : public SessionBase {
       return Reject(413, absl::StrCat("request body is larger than ", opts_.max_body_bytes,
                                       " bytes"));
     }
-    if (IsHttpParseError(ec) && ec != http::error::end_of_stream &&
-        ec != http::error::partial_message) {
-      return Reject(400, absl::StrCat("malformed HTTP request: ", ec.message()));
-    }
-    Close();  // timeout, end of stream, reset: nobody to answer
+    if (IsHttpParseError(ec)) return Reject(400, absl::StrCat("malformed HTTP request: ", ec.message()));
+    Close();
   }
 
   // Answers a request the handler never sees, then closes (after draining what the client
@@ -398,19 +499,16 @@ class Session final : public SessionBase {
   void Reject(int status, std::string message) {
     CountRequest();
     HttpRequest partial;
-    partial.remote_addr = remote_;
-    partial.tls = kTls;
     if (parser_.has_value() && parser_->is_header_done()) {
-      const auto& msg = parser_->get();
-      partial.method = std::string(msg.method_string());
-      partial.target = std::string(msg.target());
-      const size_t q = partial.target.find('?');
-      partial.path = partial.target.substr(0, q);
-      partial.version = static_cast<int>(msg.version());
-      request_id_ = SanitizeRequestId(ToAbsl(msg[kRequestIdMetadata]));
+      partial = std::move(parser_->request);
+      partial.body.clear();
+      partial.path = partial.target.substr(0, partial.target.find('?'));
+      request_id_ = SanitizeRequestId(partial.Header(kRequestIdMetadata));
     } else {
       request_id_ = NewRequestId();
     }
+    partial.remote_addr = remote_;
+    partial.tls = kTls;
     partial.request_id = request_id_;
     HttpResponse response = HttpJsonError(status, message, request_id_);
     if (opts_.on_reject) opts_.on_reject(partial, response);
@@ -425,12 +523,11 @@ class Session final : public SessionBase {
 
   void Dispatch() {
     SetState(State::kWriting);
-    http::request<http::string_body> msg = parser_->release();
+    deadline = SteadyClock::time_point::max();  // the handler's time is not limited here
+    keep_alive_ = parser_->keep_alive();
+    HttpRequest req = std::move(parser_->request);
     parser_.reset();
 
-    HttpRequest req;
-    req.method = std::string(msg.method_string());
-    req.target = std::string(msg.target());
     const size_t q = req.target.find('?');
     if (q == std::string::npos) {
       req.path = req.target;
@@ -439,21 +536,13 @@ class Session final : public SessionBase {
       req.raw_query = req.target.substr(q + 1);
       req.query = ParseQueryString(req.raw_query);
     }
-    req.headers.reserve(static_cast<size_t>(std::distance(msg.begin(), msg.end())));
-    for (const auto& field : msg) {
-      req.headers.emplace_back(absl::AsciiStrToLower(ToAbsl(field.name_string())),
-                               std::string(field.value()));
-    }
-    req.body = std::move(msg.body());
     req.remote_addr = remote_;
     req.tls = kTls;
-    req.version = static_cast<int>(msg.version());
     request_id_ = SanitizeRequestId(req.Header(kRequestIdMetadata));
     req.request_id = request_id_;
 
-    keep_alive_ = msg.keep_alive();
-    version_ = static_cast<int>(msg.version());
-    head_ = msg.method() == http::verb::head;
+    version_ = req.version;
+    head_ = req.method == "HEAD";
     linger_ = false;
     ++seq_;
     awaiting_response_ = true;
@@ -471,71 +560,82 @@ class Session final : public SessionBase {
     }
   }
 
+  // Serializes the response head into head_buf_ (reused across requests) and writes it with the
+  // body in one gathered write.
   void Write(HttpResponse r) {
-    response_ = {};
-    response_.version(static_cast<unsigned>(version_));
     int status = r.status;
     if (status < 100 || status > 999) {
       LogError("http handler returned an invalid status", {{"status", status}});
       status = 500;
     }
-    response_.result(static_cast<unsigned>(status));
-    for (auto& [name, value] : r.headers) {
-      if (!IsToken(name) || HeaderNameIs(name, "content-length") ||
-          HeaderNameIs(name, "transfer-encoding") || HeaderNameIs(name, "connection")) {
+    const bool keep = keep_alive_ && !server_.stopping.load(std::memory_order_acquire);
+    const bool no_body = status < 200 || status == 204 || status == 304;
+    beast::string_view reason = http::obsolete_reason(static_cast<http::status>(status));
+    if (reason == "<unknown-status>") reason = "Unknown";
+
+    head_buf_.clear();
+    absl::StrAppend(&head_buf_, version_ == 10 ? "HTTP/1.0 " : "HTTP/1.1 ", status, " ");
+    head_buf_.append(reason.data(), reason.size());
+    head_buf_.append("\r\n");
+    auto add = [this](absl::string_view name, absl::string_view value) {
+      head_buf_.append(name.data(), name.size());
+      head_buf_.append(": ");
+      AppendHeaderValue(value, &head_buf_);
+      head_buf_.append("\r\n");
+    };
+    for (const auto& [name, value] : r.headers) {
+      if (!IsToken(name) || absl::EqualsIgnoreCase(name, "content-length") ||
+          absl::EqualsIgnoreCase(name, "transfer-encoding") ||
+          absl::EqualsIgnoreCase(name, "connection")) {
         continue;
       }
-      response_.insert(ToBeast(name), SanitizeHeaderValue(std::move(value)));
+      add(name, value);
     }
     for (const auto& [name, value] : opts_.default_headers) {
-      if (!r.HasHeader(name)) response_.insert(ToBeast(name), value);
+      if (!r.HasHeader(name)) add(name, value);
     }
-    if (!r.HasHeader("x-request-id")) response_.insert("X-Request-Id", request_id_);
-    response_.set(http::field::date, worker_.DateHeader());
+    if (!r.HasHeader("x-request-id")) add("X-Request-Id", request_id_);
+    add("Date", worker_.DateHeader());
+    if (!no_body) absl::StrAppend(&head_buf_, "Content-Length: ", r.body.size(), "\r\n");
+    if (!keep && version_ >= 11) head_buf_.append("Connection: close\r\n");
+    if (keep && version_ == 10) head_buf_.append("Connection: keep-alive\r\n");
+    head_buf_.append("\r\n");
+    body_ = no_body || head_ ? std::string() : std::move(r.body);
 
-    const bool no_body = status < 200 || status == 204 || status == 304;
-    if (!no_body) {
-      if (head_) {
-        response_.set(http::field::content_length, std::to_string(r.body.size()));
-      } else {
-        response_.body() = std::move(r.body);
-        response_.prepare_payload();
-      }
-    }
-    const bool keep = keep_alive_ && !server_.stopping.load(std::memory_order_acquire);
-    response_.keep_alive(keep);
-    Lowest().expires_after(ToChrono(opts_.write_timeout));
-    http::async_write(stream_, response_, [self = Self(), keep](error_code ec, size_t) {
-      if (ec) return self->Close();
+    Expire(opts_.write_timeout);
+    const std::array<net::const_buffer, 2> buffers{net::buffer(head_buf_), net::buffer(body_)};
+    net::async_write(stream_, buffers, [self = Self(), keep](error_code ec, size_t) {
+      if (ec || self->closed_) return self->Close();
+      self->body_.clear();
       if (self->linger_) return self->Linger();
       if (!keep) return self->CloseAfterResponse();
-      self->WaitForRequest(/*first=*/false);
+      self->NextRequest(/*first=*/false);
     });
   }
 
   void CloseAfterResponse() {
     if constexpr (kTls) {
-      Lowest().expires_after(ToChrono(absl::Seconds(2)));
+      Expire(kTlsShutdownTime);
       stream_.async_shutdown([self = Self()](error_code) { self->Close(); });
     } else {
       error_code ignored;
-      Lowest().socket().shutdown(tcp::socket::shutdown_send, ignored);
+      Lowest().shutdown(tcp::socket::shutdown_send, ignored);
       Close();
     }
   }
 
   void Linger() {
     error_code ignored;
-    Lowest().socket().shutdown(tcp::socket::shutdown_send, ignored);
+    Lowest().shutdown(tcp::socket::shutdown_send, ignored);
     discard_ = std::make_unique<char[]>(kDiscardBytes);
-    Lowest().expires_after(ToChrono(std::min(kLingerTime, opts_.read_timeout)));
+    Expire(std::min(kLingerTime, opts_.read_timeout));
     DiscardMore();
   }
 
   void DiscardMore() {
     Lowest().async_read_some(net::buffer(discard_.get(), kDiscardBytes),
                              [self = Self()](error_code ec, size_t) {
-                               if (ec) return self->Close();
+                               if (ec || self->closed_) return self->Close();
                                self->DiscardMore();
                              });
   }
@@ -544,14 +644,14 @@ class Session final : public SessionBase {
     if (closed_) return;
     closed_ = true;
     awaiting_response_ = false;
+    awaiting_first_byte_ = false;
+    deadline = SteadyClock::time_point::max();
     SetState(State::kNone);
-    Lowest().close();
+    error_code ignored;
+    Lowest().close(ignored);  // pending operations complete with operation_aborted
     server_.OnSessionClosed();
     worker_.sessions.erase(this);  // callers hold a reference to this session
   }
-
-  static absl::string_view ToAbsl(beast::string_view s) { return {s.data(), s.size()}; }
-  static beast::string_view ToBeast(const std::string& s) { return {s.data(), s.size()}; }
 
   HttpServer::Impl& server_;
   Worker& worker_;
@@ -559,8 +659,9 @@ class Session final : public SessionBase {
   Stream stream_;
   const std::string remote_;
   beast::flat_buffer buffer_;
-  std::optional<http::request_parser<http::string_body>> parser_;
-  http::response<http::string_body> response_;
+  std::optional<RequestParser> parser_;
+  std::string head_buf_;
+  std::string body_;
   std::unique_ptr<char[]> discard_;
   std::string request_id_;
   State state_ = State::kNone;
@@ -568,6 +669,7 @@ class Session final : public SessionBase {
   int version_ = 11;
   bool awaiting_first_byte_ = false;
   bool awaiting_response_ = false;
+  bool header_seen_ = false;
   bool keep_alive_ = false;
   bool head_ = false;
   bool linger_ = false;
@@ -613,6 +715,10 @@ absl::Status HttpServer::Impl::Init() {
   if (options.max_header_bytes < 1024) {
     return absl::InvalidArgumentError("max_header_bytes must be at least 1024");
   }
+  if (options.read_timeout <= absl::ZeroDuration() || options.idle_timeout <= absl::ZeroDuration() ||
+      options.write_timeout <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("timeouts must be positive");
+  }
   if (options.max_body_bytes < 0) {
     return absl::InvalidArgumentError("max_body_bytes must not be negative");
   }
@@ -647,7 +753,15 @@ absl::Status HttpServer::Impl::Init() {
     }
   }
 
-  for (int i = 0; i < options.threads; ++i) workers.push_back(std::make_unique<Worker>());
+  // Deadlines are checked by a sweep every 1/8 of the shortest timeout (5 ms .. 250 ms).
+  const absl::Duration shortest =
+      std::min({options.read_timeout, options.idle_timeout, options.write_timeout});
+  const absl::Duration interval =
+      std::clamp(shortest / 8, absl::Milliseconds(5), absl::Milliseconds(250));
+  for (int i = 0; i < options.threads; ++i) {
+    workers.push_back(std::make_unique<Worker>());
+    workers.back()->sweep_interval = ToSteady(interval);
+  }
   absl::StatusOr<tcp::endpoint> endpoint = ResolveListen(workers[0]->ioc, options.listen);
   if (!endpoint.ok()) return endpoint.status();
   acceptor = std::make_unique<tcp::acceptor>(workers[0]->ioc);
@@ -682,7 +796,7 @@ absl::Status HttpServer::Impl::Init() {
 
 void HttpServer::Impl::DoAccept() {
   Worker& target = *workers[next_worker++ % workers.size()];
-  acceptor->async_accept(target.ioc, [this, &target](error_code ec, tcp::socket socket) {
+  acceptor->async_accept(target.ioc, [this, &target](error_code ec, Socket socket) {
     if (ec == net::error::operation_aborted || stopping.load(std::memory_order_acquire)) return;
     if (ec) {
       // Out of descriptors or memory: back off instead of spinning on the same error.
@@ -701,7 +815,7 @@ void HttpServer::Impl::DoAccept() {
   });
 }
 
-void HttpServer::Impl::StartSession(Worker& worker, tcp::socket socket) {
+void HttpServer::Impl::StartSession(Worker& worker, Socket socket) {
   error_code ec;
   if (stopping.load(std::memory_order_acquire)) {
     socket.close(ec);
@@ -759,6 +873,7 @@ bool HttpServer::Impl::Shutdown(absl::Time deadline) {
     net::post(w->ioc, [w = w.get()] {
       for (auto& session : w->Snapshot()) session->ForceClose();
       w->sessions.clear();
+      w->sweep.cancel();
       w->guard.reset();
       w->ioc.stop();
     });

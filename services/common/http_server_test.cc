@@ -135,7 +135,9 @@ TEST(HttpServerTest, ParsesTheRequestAndEchoesTheRequestId) {
   EXPECT_THAT(Header(r2, "X-Request-Id"), ::testing::MatchesRegex("[0-9a-f-]{36}"));
   // No id sent: one is generated.
   c.Send(Get("/"));
-  EXPECT_THAT(Header(c.Read(), "X-Request-Id"), ::testing::MatchesRegex("[0-9a-f-]{36}"));
+  EXPECT_THAT(Header(c.Read(), "X-Request-Id"),
+              ::testing::MatchesRegex("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-"
+                                      "[0-9a-f]{12}"));  // a random (version 4) UUID
 }
 
 TEST(HttpServerTest, KeepAliveServesSequentialAndPipelinedRequestsInOrder) {
