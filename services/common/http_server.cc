@@ -18,6 +18,7 @@
 #include <limits>
 #include <memory>
 #include <optional>
+#include <shared_mutex>
 #include <thread>
 #include <type_traits>
 #include <unordered_map>
@@ -97,23 +98,25 @@ void Bump(std::atomic<int64_t>& counter, int64_t delta) {
 }
 
 // Lets responders on any thread post to an io_context that may already be gone: Close() is
-// called before the io_context is destroyed, and later posts are dropped.
+// called before the io_context is destroyed, and later posts are dropped. A std::shared_mutex,
+// not absl::Mutex, on this per-response path: Debian's Abseil runs its deadlock detector on
+// every absl::Mutex lock.
 class Gate {
  public:
   explicit Gate(net::io_context* ioc) : ioc_(ioc) {}
   template <class F>
   void Post(F&& f) {
-    absl::ReaderMutexLock lock(&mu_);
+    std::shared_lock<std::shared_mutex> lock(mu_);
     if (ioc_ != nullptr) net::post(*ioc_, std::forward<F>(f));
   }
   void Close() {
-    absl::WriterMutexLock lock(&mu_);
+    std::unique_lock<std::shared_mutex> lock(mu_);
     ioc_ = nullptr;
   }
 
  private:
-  absl::Mutex mu_;
-  net::io_context* ioc_ ABSL_GUARDED_BY(mu_);
+  std::shared_mutex mu_;
+  net::io_context* ioc_;  // guarded by mu_
 };
 
 class SessionBase : public std::enable_shared_from_this<SessionBase> {

@@ -125,7 +125,7 @@ void Frontend::Record(absl::string_view method, int route_id, absl::string_view 
   prometheus::Counter* counter;
   prometheus::Histogram* histogram;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     prometheus::Counter*& c = counters_[std::make_tuple(route_id, m, status)];
     if (c == nullptr) {
       c = &requests_.Add({{"method", MethodLabel(m)},

@@ -16,10 +16,11 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <tuple>
 
 #include "absl/container/flat_hash_map.h"
-#include "absl/synchronization/mutex.h"
 #include "prometheus/counter.h"
 #include "prometheus/family.h"
 #include "prometheus/gauge.h"
@@ -63,12 +64,12 @@ class Frontend {
   prometheus::Family<prometheus::Histogram>& duration_;
   prometheus::Gauge& in_flight_;
 
-  // Metric children by (route, method[, code]); prometheus-cpp's own lookup allocates.
-  absl::Mutex mu_;
-  absl::flat_hash_map<std::tuple<int, int, int>, prometheus::Counter*> counters_
-      ABSL_GUARDED_BY(mu_);
-  absl::flat_hash_map<std::pair<int, int>, prometheus::Histogram*> histograms_
-      ABSL_GUARDED_BY(mu_);
+  // Metric children by (route, method[, code]); prometheus-cpp's own lookup allocates. A
+  // std::mutex on this per-request path: Debian's Abseil checks every absl::Mutex lock for
+  // deadlocks.
+  std::mutex mu_;
+  absl::flat_hash_map<std::tuple<int, int, int>, prometheus::Counter*> counters_;  // mu_
+  absl::flat_hash_map<std::pair<int, int>, prometheus::Histogram*> histograms_;    // mu_
 };
 
 }  // namespace portunus::gateway

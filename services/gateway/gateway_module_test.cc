@@ -4,6 +4,10 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
 #include <map>
 
 #include "absl/strings/str_cat.h"
@@ -167,6 +171,21 @@ TEST_F(GatewayModuleTest, CountsRequestsByRoutePattern) {
   EXPECT_THAT(text, HasSubstr("http_requests_in_flight 0"));
   EXPECT_THAT(text, ::testing::Not(HasSubstr("1234")));  // never the raw path
   EXPECT_EQ(module_->HttpStats().accepts, 3);
+}
+
+TEST_F(GatewayModuleTest, MetricsPassPromtool) {
+  Request("GET /api/v1/_ping HTTP/1.1\r\nHost: x\r\n\r\n");
+  Request("POST /api/v1/_ping HTTP/1.1\r\nHost: x\r\n\r\n");
+  const std::string path =
+      absl::StrCat(::testing::TempDir(), "portunus-gateway-metrics-", getpid(), ".txt");
+  {
+    std::ofstream out(path);
+    out << Metrics();
+  }
+  // promtool comes with Debian's `prometheus` package, which CI installs.
+  const int rc = std::system(absl::StrCat("promtool check metrics < ", path, " 2>&1").c_str());
+  std::remove(path.c_str());
+  EXPECT_EQ(rc, 0) << "promtool check metrics failed (is the prometheus package installed?)";
 }
 
 TEST_F(GatewayModuleTest, StopDrainsAndClosesTheListener) {

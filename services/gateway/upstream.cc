@@ -61,7 +61,7 @@ void Upstreams::Loop() {
       LogError("upstream completion threw", {{"error", e.what()}});
     }
     {
-      absl::MutexLock lock(&mu_);
+      std::lock_guard<std::mutex> lock(mu_);
       in_flight_.erase(call);
     }
     delete call;
@@ -70,7 +70,7 @@ void Upstreams::Loop() {
 
 void Upstreams::Shutdown() {
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     if (shutting_down_) {
       // Another caller is (or was) shutting down; joining twice is not allowed.
       return;
@@ -83,7 +83,7 @@ void Upstreams::Shutdown() {
 }
 
 size_t Upstreams::InFlightForTest() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return in_flight_.size();
 }
 

@@ -21,13 +21,13 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <unordered_set>
 #include <utility>
 
 #include "absl/status/status.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "grpcpp/channel.h"
 #include "grpcpp/client_context.h"
@@ -119,9 +119,11 @@ class Upstreams {
   const Options options_;
   std::shared_ptr<grpc::Channel> auth_, catalog_, scanner_, health_;
   grpc::CompletionQueue cq_;
-  mutable absl::Mutex mu_;
-  bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
-  std::unordered_set<upstream_internal::PendingCall*> in_flight_ ABSL_GUARDED_BY(mu_);
+  // A std::mutex on this per-call path: Debian's Abseil checks every absl::Mutex lock for
+  // deadlocks.
+  mutable std::mutex mu_;
+  bool shutting_down_ = false;                                       // guarded by mu_
+  std::unordered_set<upstream_internal::PendingCall*> in_flight_;  // guarded by mu_
   std::thread thread_;
 };
 
@@ -134,7 +136,7 @@ void Upstreams::Call(Stub& stub,
   auto call = std::make_unique<Call>(std::forward<Done>(done));
   PrepareContext(&call->context, from);
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     if (!shutting_down_) {
       // Started under the lock so Shutdown never shuts the queue down under a new call.
       call->reader_ = (stub.*prepare)(&call->context, request, &cq_);
