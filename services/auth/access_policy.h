@@ -25,6 +25,7 @@
 #include "services/auth/access_facts.h"
 #include "services/auth/model.h"
 #include "services/auth/principal.h"
+#include "services/auth/scope.h"
 
 namespace portunus::auth {
 
@@ -40,12 +41,8 @@ struct PolicyOptions {
   bool anonymous_browsing = true;    // anonymous_browsing.enabled: anonymous listings
 };
 
-// One requested scope, Docker token syntax: type:name:actions.
-struct ScopeRequest {
-  std::string type;  // "repository", "registry"
-  std::string name;  // "team/app", "catalog"
-  std::vector<std::string> actions;
-};
+// One requested scope, Docker token syntax: type:name:actions (scope.h parses them).
+using ScopeRequest = ResourceScope;
 
 struct Denial {
   std::string action;

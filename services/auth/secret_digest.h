@@ -1,17 +1,15 @@
-// Small cryptographic helpers for credentials, over OpenSSL: SHA-256 digests of application
-// tokens, HMAC-SHA256 keys of the credential cache, random secrets, and constant-time
-// comparison. Stateless and thread-safe.
+// Credential helpers the token side's token_crypto.h does not have: HMAC-SHA256 (credential
+// cache keys), raw random bytes, and base64 decoding (HTTP Basic). Over OpenSSL; stateless and
+// thread-safe. SHA-256, base64url, hex and constant-time comparison are in token_crypto.h.
 #pragma once
 
 #include <optional>
 #include <string>
 
 #include "absl/strings/string_view.h"
+#include "services/auth/token_crypto.h"
 
 namespace portunus::auth {
-
-// The raw 32-byte SHA-256 digest of `data`.
-std::string Sha256(absl::string_view data);
 
 // The raw 32-byte HMAC-SHA256 of `data` under `key`.
 std::string HmacSha256(absl::string_view key, absl::string_view data);
@@ -20,18 +18,8 @@ std::string HmacSha256(absl::string_view key, absl::string_view data);
 // without randomness must not mint secrets).
 std::string RandomBytes(size_t n);
 
-// Constant-time equality of two equally long byte strings (CRYPTO_memcmp); false when the
-// lengths differ (the length is not secret for fixed-size digests).
-bool ConstantTimeEquals(absl::string_view a, absl::string_view b);
-
-// RFC 4648 §5 base64url without padding.
-std::string Base64UrlEncode(absl::string_view data);
-
 // RFC 4648 §4 base64 (standard alphabet, '=' padding optional) -> bytes; nullopt on any
 // character outside the alphabet or a malformed length.
 std::optional<std::string> Base64Decode(absl::string_view text);
-
-// Lower-case hex.
-std::string HexEncode(absl::string_view data);
 
 }  // namespace portunus::auth
