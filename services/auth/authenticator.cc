@@ -131,6 +131,9 @@ absl::StatusOr<Principal> Authenticator::Fail(const LoginRecord& record) {
   if (!locked.ok()) {
     LogWarn("cannot record failed login", {{"user", record.username}, {"error", locked.status()}});
   } else if (*locked) {
+    // This replica drops the account's cached credentials now; the others when the feed tells
+    // them (the lock is announced by NOTIFY).
+    cache_.ForgetUser(record.id);
     LogWarn("account locked after failed logins",
             {{"user", record.username}, {"attempts", options_.max_failed_attempts},
              {"lockout", options_.lockout}});

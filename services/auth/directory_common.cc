@@ -16,6 +16,10 @@ absl::StatusOr<ListOptions> MakeListOptions(const ListParams& params,
   }
   if (params.per_page > 0) o.per_page = params.per_page;
   if (o.page > 1000000000) return InvalidFieldError("page", "is too large");
+  if (params.all) {
+    o.page = 1;
+    o.per_page = 1000000000;
+  }
   if (!params.sort_attr.empty() && params.sort_attr != "id" && !is_sort_attr(params.sort_attr)) {
     return InvalidFieldError("sort_attr", "is not a sortable attribute of this list");
   }

@@ -34,9 +34,10 @@ struct ListParams {
   int64_t per_page = 0;  // 0: default (15)
   std::string sort_attr;
   std::string sort_order;  // "", "asc", "desc"
+  bool all = false;        // everything on one page
 };
 
-inline constexpr int64_t kMaxPerPage = 100;
+inline constexpr int64_t kMaxPerPage = 500;  // the gateway's bound too
 
 // Validates `params` (InvalidFieldError naming page, per_page, sort_attr or sort_order) and turns
 // them into ListOptions. `is_sort_attr` accepts the list's sort attributes besides "id".

@@ -35,6 +35,14 @@ absl::StatusOr<std::optional<Role>> TeamDirectory::RoleOf(const Principal& actor
   return std::optional<Role>(m->role);
 }
 
+absl::StatusOr<absl::flat_hash_map<int64_t, Role>> TeamDirectory::RolesOf(const Principal& actor) {
+  absl::flat_hash_map<int64_t, Role> roles;
+  if (!actor.is_account()) return roles;
+  PORTUNUS_ASSIGN_OR_RETURN(std::vector<Member> memberships, store_.MembershipsOf(actor.user_id));
+  for (const Member& m : memberships) roles[m.team_id] = m.role;
+  return roles;
+}
+
 absl::Status TeamDirectory::CheckRead(const Principal& actor, const Team& team) {
   PORTUNUS_RETURN_IF_ERROR(RequireAccount(actor));
   if (actor.admin) return absl::OkStatus();

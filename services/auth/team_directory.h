@@ -13,6 +13,7 @@
 
 #include <string>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "services/auth/directory_common.h"
 #include "services/auth/identity_store.h"
@@ -52,6 +53,8 @@ class TeamDirectory {
 
   // The caller's role in `team`, if any (for the REST `role` field).
   absl::StatusOr<std::optional<Role>> RoleOf(const Principal& actor, const Team& team);
+  // The caller's role in each of its teams (team id -> role), in one lookup.
+  absl::StatusOr<absl::flat_hash_map<int64_t, Role>> RolesOf(const Principal& actor);
 
  private:
   // OK when `actor` may read `team` (admin or member).
