@@ -128,49 +128,49 @@ void BindAuthConfig(ConfigBinder* b, AuthConfig* c) {
   b->OwnSection("auth");
   b->OwnSection("user_permission");
   b->Int("auth.bcrypt_cost", &c->bcrypt_cost, 10,
-         "bcrypt cost of new password hashes (4-31; each step doubles the time: 10 is about 57 ms "
-         "per login that misses the credential cache)")
+         "Bcrypt cost of new password hashes (4-31; each step doubles the time: 10 is about 57 ms "
+         "per login that misses the credential cache).")
       .Range(4, 31);
   b->Int("auth.lockout.max_attempts", &c->lockout_max_attempts, 10,
-         "failed logins (passwords or tokens) after which an account is locked")
+         "Failed logins (passwords or tokens) after which an account is locked.")
       .Range(1, 1000);
   b->Duration("auth.lockout.duration", &c->lockout_duration, absl::Minutes(10),
-              "how long a locked account stays locked")
+              "How long a locked account stays locked.")
       .Range(1000, 30LL * 24 * 3600 * 1000);
   b->Int("auth.application_tokens.max_per_user", &c->max_application_tokens, 5,
-         "application tokens an account may have")
+         "Application tokens an account may have.")
       .Range(1, 100);
   b->Duration("auth.credential_cache.ttl", &c->credential_cache_ttl, absl::Seconds(60),
-              "how long a verified password or token is remembered (0 disables the cache); "
-              "changes to the account drop it at once on every replica")
+              "How long a verified password or token is remembered (0 disables the cache); "
+              "changes to the account drop it at once on every replica.")
       .Range(0, 3600 * 1000);
   b->Int64("auth.credential_cache.max_entries", &c->credential_cache_max_entries, 100000,
-           "credentials remembered at most")
+           "Credentials remembered at most.")
       .Range(100, 10000000);
   b->Bool("auth.authorization_cache.enabled", &c->authorization_cache, true,
-          "keep accounts, teams and namespaces in memory (refreshed by PostgreSQL LISTEN/NOTIFY) "
+          "Keep accounts, teams and namespaces in memory (refreshed by PostgreSQL LISTEN/NOTIFY) "
           "so authorization decisions never wait for the database; false reads the database for "
-          "every decision");
+          "every decision.");
   b->Bool("user_permission.change_visibility.enabled", &c->change_visibility, true,
-          "team owners may change the visibility of their namespaces (else admins only)");
+          "Team owners may change the visibility of their namespaces (else admins only).");
   b->Bool("user_permission.create_team.enabled", &c->create_team, true,
-          "any user may create teams (else admins only)");
+          "Any user may create teams (else admins only).");
   b->Bool("user_permission.manage_team.enabled", &c->manage_team, true,
-          "team owners may manage their teams and members (else admins only)");
+          "Team owners may manage their teams and members (else admins only).");
   b->Bool("user_permission.create_namespace.enabled", &c->create_namespace, true,
-          "team owners and contributors may create namespaces (else admins only)");
+          "Team owners and contributors may create namespaces (else admins only).");
   b->Bool("user_permission.manage_namespace.enabled", &c->manage_namespace, true,
-          "team owners may change and delete their namespaces (else admins only)");
+          "Team owners may change and delete their namespaces (else admins only).");
   b->Enum("user_permission.push_images.policy", &c->push_policy, "allow-teams",
           {"allow-teams", "allow-personal", "admin-only"},
-          "who may push: allow-teams (owners and contributors), allow-personal (only to one's "
-          "personal namespace), admin-only; admins may always push");
+          "Who may push: allow-teams (owners and contributors), allow-personal (only to one's "
+          "personal namespace), admin-only; admins may always push.");
   b->Bool("delete.enabled", &c->delete_enabled, false,
-          "images may be deleted (by owners and admins); false: nobody may delete");
+          "Images may be deleted (by owners and admins); false: nobody may delete.");
   b->Bool("delete.contributors", &c->delete_contributors, false,
-          "contributors may delete images too (needs delete.enabled)");
+          "Contributors may delete images too (needs delete.enabled).");
   b->Bool("anonymous_browsing.enabled", &c->anonymous_browsing, true,
-          "anonymous clients may list public namespaces (they may always pull from them)");
+          "Anonymous clients may list public namespaces (they may always pull from them).");
 }
 
 absl::StatusOr<std::unique_ptr<ServiceModule>> CreateModule(ServiceRuntime& runtime,
