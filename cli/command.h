@@ -97,5 +97,6 @@ std::string Text(const nlohmann::json& value);
 // Area registration functions (one per *_commands.cc).
 void RegisterConfigCommands(CommandRegistry& registry);
 void RegisterVulnDbCommands(CommandRegistry& registry);  // vulndb_commands.cc
+void RegisterKeysCommands(CommandRegistry& registry);
 
 }  // namespace portunus::cli

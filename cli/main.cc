@@ -67,6 +67,7 @@ int Main(int argc, char** argv) {
   CommandRegistry registry;
   RegisterConfigCommands(registry);
   RegisterVulnDbCommands(registry);
+  RegisterKeysCommands(registry);
 
   CliContext ctx;
   ctx.server = Env("PORTUNUSCTL_SERVER", "http://127.0.0.1:8080");

@@ -171,6 +171,7 @@ void BindAuthConfig(ConfigBinder* b, AuthConfig* c) {
           "Contributors may delete images too (needs delete.enabled).");
   b->Bool("anonymous_browsing.enabled", &c->anonymous_browsing, true,
           "Anonymous clients may list public namespaces (they may always pull from them).");
+  BindTokenConfig(b, &c->token);
 }
 
 absl::StatusOr<std::unique_ptr<ServiceModule>> CreateModule(ServiceRuntime& runtime,

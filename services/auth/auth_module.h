@@ -10,6 +10,7 @@
 #include "absl/time/time.h"
 #include "services/common/config.h"
 #include "services/common/service_runner.h"
+#include "services/auth/token_config.h"
 
 namespace portunus::auth {
 
@@ -33,6 +34,7 @@ struct AuthConfig {
   bool delete_enabled = false;
   bool delete_contributors = false;
   bool anonymous_browsing = true;
+  TokenConfig token;  // auth.token.*
 };
 
 // Binds the keys into *config; owns the sections `auth` and `user_permission`.

@@ -118,7 +118,7 @@ absl::StatusOr<std::string> KeyDirectory::Add(const GeneratedKeyPem& pem, JwtAlg
     fs::permissions(path_, fs::perms::owner_all, ec);
   }
   const std::string base =
-      absl::StrCat(absl::FormatTime("%Y%m%dT%H%M%SZ", now, absl::UTCTimeZone()), "-",
+      absl::StrCat(absl::FormatTime("%Y%m%dT%H%M%E3SZ", now, absl::UTCTimeZone()), "-",
                    absl::AsciiStrToLower(JwtAlgorithmName(algorithm)));
   std::string name = base;
   for (int n = 2; fs::exists(fs::path(path_) / (name + ".key"), ec) ||

@@ -7,7 +7,7 @@
 //                      (its certificate stays in `keys bundle`), so tokens it signed stay valid
 //   <dir>/retired/     keys taken out of the bundle with `keys retire`
 //
-// Names are "<UTC time>-<algorithm>", e.g. "20261122T101500Z-rs256", so they sort by age.
+// Names are "<UTC time>-<algorithm>", e.g. "20261122T101500.250Z-rs256", so they sort by age.
 // Files are written to a temporary name and renamed, so a reader never sees half a key.
 // Thread-compatible (no shared state beyond the file system).
 #pragma once

@@ -55,9 +55,9 @@ TEST_F(KeyRingTest, MissingOrEmptyDirectoryIsNotReadyAndSaysWhatToRun) {
 
 TEST_F(KeyRingTest, WritesKeysPrivatelyWithSortableNames) {
   const std::string name = AddKey(JwtAlgorithm::kES256, absl::FromUnixSeconds(1700000000));
-  EXPECT_EQ(name, "20231114T221320Z-es256");
+  EXPECT_EQ(name, "20231114T221320.000Z-es256");
   EXPECT_EQ(AddKey(JwtAlgorithm::kES256, absl::FromUnixSeconds(1700000000)),
-            "20231114T221320Z-es256-2");
+            "20231114T221320.000Z-es256-2");
   struct stat st {};
   ASSERT_EQ(::stat((dir_ + "/" + name + ".key").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
