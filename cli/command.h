@@ -96,6 +96,7 @@ std::string Text(const nlohmann::json& value);
 
 // Area registration functions (one per *_commands.cc).
 void RegisterConfigCommands(CommandRegistry& registry);
+void RegisterHealthCommands(CommandRegistry& registry);
 void RegisterVulnDbCommands(CommandRegistry& registry);  // vulndb_commands.cc
 void RegisterKeysCommands(CommandRegistry& registry);
 

@@ -66,6 +66,7 @@ bool ParseArgs(const Command& command, int argc, char** argv, int i, Args* args)
 int Main(int argc, char** argv) {
   CommandRegistry registry;
   RegisterConfigCommands(registry);
+  RegisterHealthCommands(registry);
   RegisterVulnDbCommands(registry);
   RegisterKeysCommands(registry);
 

@@ -1,7 +1,8 @@
-// The health service's "Done when" checks (issue 6) on the real binaries: a PostgreSQL outage is
-// reported within one check interval and recovers without restarting any service; a stopped
-// registry is "not reachable"; the replica registry lists two replicas of one service and
-// reports one as gone after it is killed, then forgets it.
+// The health service's "Done when" checks (issue 6) on the real binaries, over gRPC and through
+// the gateway (GET /api/v1/health, /_ping, /api/v0/meta/cluster_status) and `portunusctl
+// health`: a PostgreSQL outage is reported within one check interval and recovers without
+// restarting any service; a stopped registry is "not reachable"; the replica registry lists two
+// replicas of one service and reports one as gone after it is killed, then forgets it.
 #include <signal.h>
 
 #include <map>
@@ -14,6 +15,7 @@
 #include "gmock/gmock.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
 #include "portunus/health/v1/health_service.grpc.pb.h"
 #include "services/common/testing/test_database.h"
 #include "tests/harness/harness.h"
@@ -77,6 +79,64 @@ absl::StatusOr<hv1::GetHealthResponse> PollHealth(
   return last;
 }
 
+// GET `url` on the gateway, with the body parsed as JSON (discarded when it is not JSON).
+struct GatewayAnswer {
+  long status = 0;
+  nlohmann::json body;
+  std::string raw;
+};
+absl::StatusOr<GatewayAnswer> GatewayGet(
+    const std::string& url, std::vector<std::pair<std::string, std::string>> headers = {}) {
+  absl::StatusOr<HttpResponse> r = HttpGet(url, std::move(headers));
+  if (!r.ok()) return r.status();
+  GatewayAnswer a;
+  a.status = r->status;
+  a.raw = r->body;
+  a.body = nlohmann::json::parse(r->body, nullptr, /*allow_exceptions=*/false);
+  return a;
+}
+
+// The "msg" of component `name` in a /api/v1/health body, or "<absent>".
+std::string Msg(const nlohmann::json& health, const std::string& name) {
+  if (!health.is_object() || !health.contains(name) || !health[name].is_object()) {
+    return "<absent>";
+  }
+  return health[name].value("msg", "<no msg>");
+}
+
+// Polls the gateway's GET /api/v1/health until `done` holds; returns the last answer.
+absl::StatusOr<GatewayAnswer> PollGatewayHealth(
+    const std::string& gateway, const std::function<bool(const GatewayAnswer&)>& done,
+    absl::Duration timeout) {
+  absl::StatusOr<GatewayAnswer> last = absl::UnavailableError("not asked yet");
+  PollUntil(
+      [&] {
+        last = GatewayGet(gateway + "/api/v1/health");
+        return last.ok() && done(*last);
+      },
+      timeout, absl::Milliseconds(50));
+  return last;
+}
+
+std::string Describe(const absl::StatusOr<GatewayAnswer>& a) {
+  return a.ok() ? absl::StrCat(a->status, " ", a->raw) : std::string(a.status().message());
+}
+
+// Portus's exact shape: an object of {"msg": string, "success": bool} objects, nothing else.
+void ExpectPortusHealthShape(const GatewayAnswer& a) {
+  ASSERT_TRUE(a.body.is_object()) << a.raw;
+  EXPECT_FALSE(a.body.empty()) << a.raw;
+  bool all_ok = true;
+  for (const auto& [name, component] : a.body.items()) {
+    ASSERT_TRUE(component.is_object()) << name << " in " << a.raw;
+    EXPECT_EQ(component.size(), 2u) << name << " in " << a.raw;
+    EXPECT_TRUE(component.contains("msg") && component["msg"].is_string()) << a.raw;
+    EXPECT_TRUE(component.contains("success") && component["success"].is_boolean()) << a.raw;
+    all_ok = all_ok && component.value("success", false);
+  }
+  EXPECT_EQ(a.status, all_ok ? 200 : 503) << a.raw;
+}
+
 class HealthTest : public ::testing::Test {
  protected:
   // Fast intervals so the scenarios take seconds; the defaults (5 s) behave the same, slower.
@@ -94,7 +154,7 @@ TEST_F(HealthTest, DatabaseOutageIsReportedWithinOneIntervalAndRecoversWithoutRe
   HARNESS_ASSIGN_OR_FAIL(std::unique_ptr<PostgresServer> pg, PostgresServer::Start());
   HARNESS_ASSERT_OK(pg->CreateDatabase("portunus"));
   Stack::Options options;
-  options.services = {"auth", "catalog", "health"};
+  options.services = {"auth", "catalog", "health", "gateway"};
   options.db_dsn = pg->Dsn("portunus");
   options.config = FastConfig();
   HARNESS_ASSIGN_OR_FAIL(std::unique_ptr<Stack> stack, Stack::Create(options));
@@ -112,21 +172,76 @@ TEST_F(HealthTest, DatabaseOutageIsReportedWithinOneIntervalAndRecoversWithoutRe
       absl::Seconds(20));
   ASSERT_TRUE(before.ok() && Msg(*before, "database") == "database is up-to-date")
       << Describe(before);
+  const std::string gateway = stack->gateway_url();
+  const auto ctl = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {"--server", gateway, "health"});
+    return stack->RunCtl(args);
+  };
+  auto gw_before = PollGatewayHealth(
+      gateway,
+      [](const GatewayAnswer& a) { return Msg(a.body, "database") == "database is up-to-date"; },
+      absl::Seconds(10));
+  ASSERT_TRUE(gw_before.ok() && Msg(gw_before->body, "database") == "database is up-to-date")
+      << Describe(gw_before);
+  ExpectPortusHealthShape(*gw_before);
+  EXPECT_EQ(gw_before->body["database"]["success"], true);
+  {
+    absl::StatusOr<CommandResult> r = ctl({"-c", "database"});
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_TRUE(r->ok()) << r->Describe() << r->out;
+    EXPECT_THAT(r->out, ::testing::ContainsRegex("database +ok +database is up-to-date"));
+  }
 
   HARNESS_ASSERT_OK(pg->Stop());
   const absl::Time stopped = absl::Now();
+  // Through the gateway, as a load balancer sees it.
+  auto gw_down = PollGatewayHealth(
+      gateway,
+      [](const GatewayAnswer& a) {
+        return a.status == 503 && Msg(a.body, "database") != "database is up-to-date";
+      },
+      absl::Seconds(10));
+  const absl::Duration noticed = absl::Now() - stopped;
+  ASSERT_TRUE(gw_down.ok()) << Describe(gw_down);
+  EXPECT_EQ(gw_down->status, 503);
+  EXPECT_THAT(Msg(gw_down->body, "database"), StartsWith("cannot connect to database: "));
+  EXPECT_EQ(gw_down->body["database"]["success"], false);
+  ExpectPortusHealthShape(*gw_down);
+  // One check interval (1 s) plus the gateway's 250 ms copy, plus slack for a loaded 2-core
+  // machine.
+  EXPECT_LE(noticed, absl::Seconds(1) + absl::Milliseconds(250) + absl::Milliseconds(1500));
+  {
+    absl::StatusOr<GatewayAnswer> ping = GatewayGet(gateway + "/_ping");
+    ASSERT_TRUE(ping.ok()) << ping.status();
+    EXPECT_EQ(ping->status, 503);
+    ASSERT_TRUE(ping->body.is_object()) << ping->raw;
+    EXPECT_EQ(ping->body.size(), 2u) << ping->raw;
+    EXPECT_EQ(ping->body.value("Healthy", true), false) << ping->raw;
+    EXPECT_THAT(ping->body.value("Error", ""), StartsWith("cannot connect to database: "));
+  }
+  {
+    absl::StatusOr<CommandResult> all = ctl({});
+    ASSERT_TRUE(all.ok()) << all.status();
+    EXPECT_EQ(all->status.code, 1) << all->Describe();
+    EXPECT_THAT(all->out, ::testing::ContainsRegex("database +FAILED +cannot connect to database: "));
+    absl::StatusOr<CommandResult> quiet = ctl({"-q"});
+    ASSERT_TRUE(quiet.ok()) << quiet.status();
+    EXPECT_EQ(quiet->status.code, 1) << quiet->Describe();
+    EXPECT_EQ(quiet->out, "");
+    absl::StatusOr<CommandResult> one = ctl({"-c", "database", "--format", "json"});
+    ASSERT_TRUE(one.ok()) << one.status();
+    EXPECT_EQ(one->status.code, 1) << one->Describe();
+  }
+  // The health service says the same over gRPC.
   auto down = PollHealth(
       health,
       [](const hv1::GetHealthResponse& h) {
         return !h.healthy() && Msg(h, "database") != "database is up-to-date";
       },
       absl::Seconds(10));
-  const absl::Duration noticed = absl::Now() - stopped;
   ASSERT_TRUE(down.ok()) << Describe(down);
   EXPECT_THAT(Msg(*down, "database"), StartsWith("cannot connect to database: "));
   EXPECT_EQ(down->error(), Msg(*down, "database"));  // the first failing component
-  // One check interval (1 s), plus slack for a loaded 2-core machine.
-  EXPECT_LE(noticed, absl::Seconds(1) + absl::Milliseconds(1500));
 
   // The services report why they stopped serving through their heartbeats.
   auto explained = PollHealth(
@@ -151,6 +266,29 @@ TEST_F(HealthTest, DatabaseOutageIsReportedWithinOneIntervalAndRecoversWithoutRe
   EXPECT_EQ(Msg(*recovered, "database"), "database is up-to-date");
   EXPECT_EQ(Msg(*recovered, "auth"), "auth is serving");
   EXPECT_EQ(Msg(*recovered, "catalog"), "catalog is serving");
+  auto gw_again = PollGatewayHealth(
+      gateway,
+      [](const GatewayAnswer& a) { return Msg(a.body, "database") == "database is up-to-date"; },
+      absl::Seconds(10));
+  EXPECT_TRUE(gw_again.ok() && Msg(gw_again->body, "database") == "database is up-to-date")
+      << Describe(gw_again);
+  {
+    absl::StatusOr<CommandResult> r = ctl({"-c", "database"});
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->status.code, 0) << r->Describe() << r->out;
+    // No registry runs in this test: it is what keeps Portunus unhealthy now.
+    absl::StatusOr<GatewayAnswer> ping = GatewayGet(gateway + "/_ping");
+    ASSERT_TRUE(ping.ok()) << ping.status();
+    EXPECT_EQ(ping->status, 503);
+    EXPECT_THAT(ping->body.value("Error", ""), StartsWith("registry is not reachable: "));
+    absl::StatusOr<CommandResult> registry = ctl({"-q", "-c", "registry"});
+    ASSERT_TRUE(registry.ok()) << registry.status();
+    EXPECT_EQ(registry->status.code, 1) << registry->Describe();
+    absl::StatusOr<CommandResult> unknown = ctl({"-c", "flux-capacitor"});
+    ASSERT_TRUE(unknown.ok()) << unknown.status();
+    EXPECT_EQ(unknown->status.code, 1) << unknown->Describe();
+    EXPECT_THAT(unknown->err, HasSubstr("component \"flux-capacitor\" is not reported"));
+  }
   // Nobody was restarted.
   for (const std::string& svc : options.services) {
     EXPECT_TRUE(stack->process(svc)->IsRunning()) << svc;
@@ -161,7 +299,7 @@ TEST_F(HealthTest, DatabaseOutageIsReportedWithinOneIntervalAndRecoversWithoutRe
 TEST_F(HealthTest, StoppedRegistryIsNotReachable) {
   PORTUNUS_TEST_DATABASE(db);
   Stack::Options options;
-  options.services = {"auth", "catalog", "health"};
+  options.services = {"auth", "catalog", "health", "gateway"};
   options.db_dsn = db->dsn();
   options.config = FastConfig();
   HARNESS_ASSIGN_OR_FAIL(std::unique_ptr<Stack> stack, Stack::Create(options));
@@ -187,6 +325,16 @@ TEST_F(HealthTest, StoppedRegistryIsNotReachable) {
   EXPECT_THAT(Msg(*down, "registry"), StartsWith("registry is not reachable: "));
   EXPECT_THAT(Msg(*down, "registry"), HasSubstr(registry->host_port().substr(0, 9)));
   EXPECT_FALSE(down->healthy());
+  auto gw_down = PollGatewayHealth(
+      stack->gateway_url(),
+      [](const GatewayAnswer& a) {
+        return absl::StartsWith(Msg(a.body, "registry"), "registry is not reachable: ");
+      },
+      absl::Seconds(5));
+  ASSERT_TRUE(gw_down.ok()) << Describe(gw_down);
+  EXPECT_EQ(gw_down->status, 503);
+  EXPECT_THAT(Msg(gw_down->body, "registry"), StartsWith("registry is not reachable: "));
+  ExpectPortusHealthShape(*gw_down);
 
   HARNESS_ASSERT_OK(registry->Restart());
   auto again = PollHealth(health, reachable, absl::Seconds(15));
@@ -204,7 +352,7 @@ const hv1::Replica* ReplicaOf(const hv1::GetClusterStatusResponse& status, pid_t
 TEST_F(HealthTest, ClusterStatusListsTwoReplicasAndReportsAKilledOneThenForgetsIt) {
   PORTUNUS_TEST_DATABASE(db);
   Stack::Options options;
-  options.services = {"auth", "catalog", "health"};
+  options.services = {"auth", "catalog", "health", "gateway"};
   options.db_dsn = db->dsn();
   options.config = FastConfig();
   HARNESS_ASSIGN_OR_FAIL(std::unique_ptr<Stack> stack, Stack::Create(options));
@@ -261,6 +409,32 @@ TEST_F(HealthTest, ClusterStatusListsTwoReplicasAndReportsAKilledOneThenForgetsI
   EXPECT_NE(ReplicaOf(*status, stack->process("auth")->pid()), nullptr);
   EXPECT_NE(ReplicaOf(*status, stack->process("health")->pid()), nullptr);
 
+  // The same through the gateway, in MSR's shape: credentials required.
+  const std::string cluster_url = stack->gateway_url() + "/api/v0/meta/cluster_status";
+  {
+    absl::StatusOr<HttpResponse> anonymous = HttpGet(cluster_url);
+    ASSERT_TRUE(anonymous.ok()) << anonymous.status();
+    EXPECT_EQ(anonymous->status, 401) << anonymous->body;
+    EXPECT_EQ(anonymous->Header("WWW-Authenticate"), "Basic realm=\"Portunus\"");
+    EXPECT_THAT(anonymous->body, HasSubstr("requires administrator credentials"));
+    absl::StatusOr<GatewayAnswer> gw = GatewayGet(
+        cluster_url, {{"Authorization", "Basic " + absl::Base64Escape(
+                                                       "portunus:" + stack->internal_secret())}});
+    ASSERT_TRUE(gw.ok()) << gw.status();
+    EXPECT_EQ(gw->status, 200) << gw->raw;
+    ASSERT_TRUE(gw->body.is_object()) << gw->raw;
+    EXPECT_TRUE(gw->body["current_issues"].is_array()) << gw->raw;
+    EXPECT_EQ(gw->body["replica_health"][one.id()], "OK") << gw->raw;
+    EXPECT_TRUE(gw->body["replica_timestamp"][one.id()].is_string()) << gw->raw;
+    EXPECT_EQ(gw->body["replicas"][one.id()]["service"], "catalog") << gw->raw;
+    EXPECT_EQ(gw->body["replicas"][one.id()]["pid"], pid2) << gw->raw;
+    int gw_catalogs = 0;
+    for (const auto& [id, replica] : gw->body["replicas"].items()) {
+      if (replica.value("service", "") == "catalog") ++gw_catalogs;
+    }
+    EXPECT_EQ(gw_catalogs, 2) << gw->raw;
+  }
+
   // Killed without a chance to say goodbye: reported, not critical (the other one serves).
   catalog2->Kill();
   ASSERT_TRUE(poll(
@@ -280,6 +454,24 @@ TEST_F(HealthTest, ClusterStatusListsTwoReplicasAndReportsAKilledOneThenForgetsI
     }
   }
   EXPECT_TRUE(reported) << status->DebugString();
+  {
+    absl::StatusOr<GatewayAnswer> gw = GatewayGet(
+        cluster_url, {{"Authorization", "Basic " + absl::Base64Escape(
+                                                       "portunus:" + stack->internal_secret())}});
+    ASSERT_TRUE(gw.ok()) << gw.status();
+    EXPECT_EQ(gw->status, 200) << gw->raw;
+    EXPECT_THAT(gw->body["replica_health"].value(one.id(), ""), StartsWith("no heartbeat for "))
+        << gw->raw;
+    EXPECT_EQ(gw->body["replicas"][one.id()]["state"], "stale") << gw->raw;
+    bool gw_reported = false;
+    for (const auto& issue : gw->body["current_issues"]) {
+      if (absl::StrContains(issue.value("description", ""), one.id())) {
+        gw_reported = true;
+        EXPECT_EQ(issue["critical"], false) << gw->raw;
+      }
+    }
+    EXPECT_TRUE(gw_reported) << gw->raw;
+  }
 
   // Then forgotten (health.replica_expire_after).
   EXPECT_TRUE(

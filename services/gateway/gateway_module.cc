@@ -27,6 +27,7 @@ GatewayModule::GatewayModule(ServiceRuntime& runtime, const GatewayConfig& confi
       frontend_(std::make_unique<Frontend>(*router_, runtime.metrics.registry(),
                                            Frontend::Options{config.access_log})) {
   BuildRouter(*router_, *upstreams_);
+  RegisterGatewayStatusRoute(*router_, [this] { return HttpStats(); });
 }
 
 GatewayModule::~GatewayModule() {
@@ -45,6 +46,7 @@ absl::Status GatewayModule::Start() {
       });
   if (!server.ok()) return server.status();
   server_ = std::move(*server);
+  started_server_.store(server_.get(), std::memory_order_release);
   const std::string host = config_.listen.substr(0, config_.listen.rfind(':'));
   LogInfo("HTTP listening", {{"url", absl::StrCat(server_->tls() ? "https://" : "http://", host,
                                                   ":", server_->port())},
@@ -71,7 +73,8 @@ void GatewayModule::Stop(absl::Time /*runner_deadline*/) {
 int GatewayModule::http_port() const { return server_ ? server_->port() : 0; }
 
 HttpServerStats GatewayModule::HttpStats() const {
-  return server_ ? server_->Stats() : HttpServerStats{};
+  HttpServer* server = started_server_.load(std::memory_order_acquire);
+  return server != nullptr ? server->Stats() : HttpServerStats{};
 }
 
 void BindGatewayConfig(ConfigBinder* b, GatewayConfig* c) {
@@ -146,6 +149,7 @@ HttpServerOptions HttpOptionsFor(const GatewayConfig& config) {
 
 void BuildRouter(Router& router, Upstreams& upstreams) {
   RegisterPingRoutes(router, upstreams);
+  RegisterHealthRoutes(router, upstreams);
 }
 
 absl::StatusOr<std::unique_ptr<ServiceModule>> CreateModule(ServiceRuntime& runtime,

@@ -4,6 +4,7 @@
 // and calls the backend services through Upstreams.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -70,6 +71,9 @@ class GatewayModule final : public ServiceModule {
   std::unique_ptr<Router> router_;
   std::unique_ptr<Frontend> frontend_;
   std::unique_ptr<HttpServer> server_;
+  // server_.get() once Start() has stored it: /gateway_status may run on an io thread while
+  // Start() is still assigning server_.
+  std::atomic<HttpServer*> started_server_{nullptr};
 };
 
 absl::StatusOr<std::unique_ptr<ServiceModule>> CreateModule(ServiceRuntime& runtime,

@@ -31,6 +31,11 @@
 // counted in the metrics under its route pattern (frontend.h).
 #pragma once
 
+#include <functional>
+
+#include "absl/time/time.h"
+#include "services/common/clock.h"
+#include "services/common/http_server.h"
 #include "services/gateway/router.h"
 #include "services/gateway/upstream.h"
 
@@ -38,5 +43,20 @@ namespace portunus::gateway {
 
 // GET|HEAD /api/v1/_ping: 200 with an empty body, without calling any backend (Portus 2.3+).
 void RegisterPingRoutes(Router& router, Upstreams& upstreams);
+
+// routes_health.cc, from the health service (portunus.health.v1.HealthService):
+//   GET /api/v1/health   Portus's {"<component>": {"msg", "success"}}, 200 healthy / 503 not
+//   GET /_ping           MSR's {"Error": "", "Healthy": true}, 200 / 503 with the reason
+//   GET /api/v0/meta/cluster_status   MSR's replica_health, replica_timestamp, current_issues
+//                        (+ replicas, components); credentials required: 401 / 403 otherwise
+// The first two answer from a copy of the health service's answer kept for `cache_ttl`.
+struct HealthRouteOptions {
+  absl::Duration cache_ttl = absl::Milliseconds(250);
+  const Clock* clock = nullptr;  // null: the real clock
+};
+void RegisterHealthRoutes(Router& router, Upstreams& upstreams, HealthRouteOptions options = {});
+
+// GET /gateway_status: nginx stub_status text from the gateway's HTTP server counters.
+void RegisterGatewayStatusRoute(Router& router, std::function<HttpServerStats()> stats);
 
 }  // namespace portunus::gateway
