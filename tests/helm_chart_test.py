@@ -86,12 +86,25 @@ class Chart:
         r = self.run(["template", RELEASE, self.dir, "--namespace", NAMESPACE, "--include-crds"] + args)
         if r.returncode != 0:
             raise RuntimeError("helm template %s failed:\n%s" % (" ".join(args), r.stderr))
-        return Rendered([d for d in yaml.safe_load_all(r.stdout) if d])
+        values = yaml.safe_load(open(os.path.join(self.dir, "values.yaml")))
+        for i, a in enumerate(args[:-1]):
+            if a == "-f":
+                values.update(yaml.safe_load(open(args[i + 1])) or {})
+        return Rendered([d for d in yaml.safe_load_all(r.stdout) if d], values)
 
 
 class Rendered:
-    def __init__(self, docs):
+    def __init__(self, docs, values):
         self.docs = docs
+        self.domain = values["clusterDomain"]
+        self.listen_host = values["listenHost"]
+        config = [d for d in docs if d["kind"] == "ConfigMap"
+                  and d["metadata"]["labels"].get("app.kubernetes.io/component") == "config"]
+        self.fullname = config[0]["metadata"]["name"][:-len("-config")] if config else RELEASE + "-portunus"
+
+    def name(self, suffix):
+        """The name the chart gives an object: <fullname>-<suffix>."""
+        return "%s-%s" % (self.fullname, suffix)
 
     def all(self, kind):
         return [d for d in self.docs if d["kind"] == kind]
@@ -109,7 +122,7 @@ class Rendered:
         return {k: base64.b64decode(v).decode() for k, v in (s.get("data") or {}).items()}
 
     def config(self):
-        cm = self.get("ConfigMap", "%s-portunus-config" % RELEASE)
+        cm = self.get("ConfigMap", self.name("config"))
         return yaml.safe_load(cm["data"]["portunus.yaml"])
 
     def workloads(self):
@@ -184,7 +197,7 @@ def effective(pod, container, key):
     return c if c is not None else (pod.get("securityContext") or {}).get(key)
 
 
-def check_render_case(name, r, values_args, f):
+def check_render_case(name, r, f):
     cfg = r.config()
     deployments = {d["metadata"]["labels"]["app.kubernetes.io/component"]: d for d in r.all("Deployment")}
     services = {s["metadata"]["name"]: s for s in r.all("Service")}
@@ -210,7 +223,7 @@ def check_render_case(name, r, values_args, f):
             f.check(ann.get("helm.sh/hook") == "pre-install,pre-upgrade", where + ": pre-install,pre-upgrade hook")
             c = pod["containers"][0]
             f.check(c["command"] == ["portunusctl"] and "migrate" in c["args"], where + ": runs portunusctl migrate")
-            hook_cm = r.get("ConfigMap", "%s-portunus-migrate" % RELEASE)
+            hook_cm = r.get("ConfigMap", r.name("migrate"))
             f.check(hook_cm is not None and hook_cm["metadata"]["annotations"]["helm.sh/hook-weight"] == "-10",
                     where + ": hook ConfigMap created before the Job")
             f.check(hook_cm and yaml.safe_load(hook_cm["data"]["portunus.yaml"]) == cfg,
@@ -218,8 +231,8 @@ def check_render_case(name, r, values_args, f):
             for vol in pod["volumes"]:
                 for src in (vol.get("projected") or {}).get("sources", []):
                     sname = (src.get("secret") or {}).get("name")
-                    if sname and sname.startswith(RELEASE + "-"):
-                        f.check(sname == "%s-portunus-migrate" % RELEASE,
+                    if sname and sname.startswith(r.fullname + "-"):
+                        f.check(sname == r.name("migrate"),
                                 where + ": uses the hook's own Secret, not %s (absent during pre-install)" % sname)
         elif comp == "registry":
             pass
@@ -234,7 +247,7 @@ def check_render_case(name, r, values_args, f):
             f.check(p["name"] in ("grpc", "http", "https", "metrics"),
                     "%s Service %s: port named by protocol (%s)" % (name, s["metadata"]["name"], p["name"]))
     # The registry wiring.
-    rcm = r.get("ConfigMap", "%s-portunus-registry" % RELEASE)
+    rcm = r.get("ConfigMap", r.name("registry"))
     reg = yaml.safe_load(rcm["data"]["config.yml"])
     f.check(reg["auth"]["token"]["realm"] == cfg["gateway"]["external_url"] + "/v2/token",
             name + ": registry realm = gateway external URL + /v2/token")
@@ -244,22 +257,22 @@ def check_render_case(name, r, values_args, f):
     f.check(endpoints[0]["headers"]["Authorization"] == ["Bearer $(PORTUNUS_WEBHOOK_SECRET)"],
             name + ": webhook secret header from the env")
     url = endpoints[0]["url"]
-    if url.startswith("http://%s-portunus-gateway." % RELEASE):
+    if re.match(r"^https?://%s\." % re.escape(r.name("gateway")), url):
         host = url.split("/")[2]
-        svc = services.get("%s-portunus-gateway" % RELEASE)
-        f.check(host.split(":")[0] == "%s-portunus-gateway.%s.svc.cluster.local" % (RELEASE, NAMESPACE),
+        svc = services.get(r.name("gateway"))
+        f.check(host.split(":")[0] == "%s.%s.svc.%s" % (r.name("gateway"), NAMESPACE, r.domain),
                 name + ": webhook URL names the gateway Service")
-        port = int(host.split(":")[1]) if ":" in host else 80
+        port = int(host.split(":")[1]) if ":" in host else (443 if url.startswith("https") else 80)
         f.check(svc and any(p["port"] == port for p in svc["spec"]["ports"]), name + ": webhook URL port is the gateway Service's")
     f.check(url.endswith("/v2/webhooks/events"), name + ": webhook path /v2/webhooks/events")
-    keys = r.secret_data("%s-portunus-token-keys" % RELEASE)
+    keys = r.secret_data(r.name("token-keys"))
     if keys is not None:
         f.check(rcm["data"].get("bundle.crt", "").strip() == keys["bundle.crt"].strip(),
                 name + ": registry ConfigMap bundle.crt = the signing certificates")
         active = keys["active"].strip()
         f.check(active + ".key" in keys and keys[active + ".crt"].strip() in keys["bundle.crt"],
                 name + ": the active key and its certificate are in the key directory and the bundle")
-    secrets = r.secret_data("%s-portunus-secrets" % RELEASE) or {}
+    secrets = r.secret_data(r.name("secrets")) or {}
     if "internal-secret" in secrets:
         f.check(len(secrets["internal-secret"]) >= 32, name + ": generated internal secret has at least 32 characters")
     # ServiceMonitor selects the Services with a metrics port.
@@ -284,7 +297,7 @@ def check_component(case, comp, dep, pod, cfg, services, r, f):
     f.check(c["command"] == ["portunus-" + comp], where + ": runs portunus-" + comp)
     f.check(c["args"] == ["--config", "/etc/portunus/config/portunus.yaml"], where + ": --config from the ConfigMap")
     section = cfg[comp]
-    f.check(section["metrics_listen"] == "0.0.0.0:%d" % ports["metrics"], where + ": metrics_listen = metrics port")
+    f.check(section["metrics_listen"] == "%s:%d" % (r.listen_host, ports["metrics"]), where + ": metrics_listen = metrics port")
     ann = dep["spec"]["template"]["metadata"].get("annotations", {})
     if ann.get("prometheus.io/scrape"):
         f.check(ann.get("prometheus.io/port") == str(ports["metrics"]), where + ": prometheus.io/port = metrics port")
@@ -292,12 +305,12 @@ def check_component(case, comp, dep, pod, cfg, services, r, f):
         f.check(probe in c, where + ": has " + probe)
     if comp == "gateway":
         main = "https" if "https" in ports else "http"
-        f.check(section["listen"] == "0.0.0.0:%d" % ports[main], where + ": listen = http port")
+        f.check(section["listen"] == "%s:%d" % (r.listen_host, ports[main]), where + ": listen = http port")
         for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
             f.check(c[probe].get("httpGet", {}).get("port") == main, where + ": HTTP " + probe)
         f.check(c["livenessProbe"]["httpGet"]["path"] == "/api/v1/_ping", where + ": liveness /api/v1/_ping")
     else:
-        f.check(section["listen"] == "0.0.0.0:%d" % ports["grpc"], where + ": listen = grpc port")
+        f.check(section["listen"] == "%s:%d" % (r.listen_host, ports["grpc"]), where + ": listen = grpc port")
         for probe in ("startupProbe", "readinessProbe"):
             f.check(c[probe].get("grpc", {}).get("port") == ports["grpc"], where + ": native gRPC " + probe)
         svc_name = dep["metadata"]["name"]
@@ -305,9 +318,12 @@ def check_component(case, comp, dep, pod, cfg, services, r, f):
         f.check(svc is not None, where + ": has a Service")
         if svc:
             sport = [p for p in svc["spec"]["ports"] if p["name"] == "grpc"][0]
-            f.check(section["address"] == "%s.%s.svc.cluster.local:%d" % (svc_name, NAMESPACE, sport["port"]),
+            f.check(section["address"] == "%s.%s.svc.%s:%d" % (svc_name, NAMESPACE, r.domain, sport["port"]),
                     where + ": %s.address is its Service's DNS name and port" % comp)
             f.check(sport["targetPort"] == "grpc", where + ": Service targets the grpc port")
+    if comp == "auth":
+        mounts = {m["mountPath"] for m in c["volumeMounts"]}
+        f.check(section["token"]["keys_dir"] in mounts, where + ": the signing key Secret is mounted at auth.token.keys_dir")
     hpa = r.get("HorizontalPodAutoscaler", dep["metadata"]["name"])
     if hpa:
         f.check("replicas" not in dep["spec"], where + ": no replicas while autoscaled")
@@ -329,7 +345,7 @@ def cmd_render(args):
             f.check(False, "%s: %s" % (name, e))
             continue
         before = len(f.items)
-        check_render_case(name, r, values, f)
+        check_render_case(name, r, f)
         if len(f.items) == before:
             print("  ok   %d objects" % len(r.docs))
     return f.finish("helm_render")
@@ -383,6 +399,17 @@ class Pod:
                 value = self.lookup("Secret" if "secretKeyRef" in e["valueFrom"] else "ConfigMap", ref["name"], ref["key"])
             self.env[e["name"]] = self.local(value)
         self.args = [self.local(a) for a in container.get("args", [])]
+        if "--config" in self.args:
+            # The configuration names files by their paths in the pod: point them at the copies
+            # (a textual replacement, so that the binary parses the file exactly as rendered).
+            i = self.args.index("--config") + 1
+            text = open(self.args[i]).read()
+            paths = sorted(self.mounts, key=len, reverse=True)
+            pattern = r"(?<![\w/.-])(%s)(?=[/\s\"']|$)" % "|".join(re.escape(p) for p in paths)
+            text = re.sub(pattern, lambda m: self.mounts[m.group(1)], text, flags=re.M)
+            self.args[i] = os.path.join(root, "portunus.yaml")
+            with open(self.args[i], "w") as fh:
+                fh.write(text)
 
     def local(self, value):
         for path, local in sorted(self.mounts.items(), key=lambda kv: -len(kv[0])):
@@ -400,32 +427,55 @@ class Pod:
         # An existing object the user provides: any value of the right shape.
         return self.external.setdefault((name, key), "ext-" + hashlib.sha256((name + key).encode()).hexdigest())
 
-    def write_items(self, kind, name, items, local):
+    def collect(self, kind, name, items, files, volume=""):
+        """Adds the files a Secret/ConfigMap (or the selected items) contributes to a volume."""
         obj = self.r.get(kind, name)
         if obj is None and kind == "Secret" and not items:
-            make_signing_key_dir(local)  # an existing token-keys Secret mounted whole
+            # An existing Secret mounted whole, with the content the chart's README asks for.
+            with tempfile.TemporaryDirectory() as d:
+                if volume == "token-keys":  # a key directory as `portunusctl keys` writes it
+                    make_signing_key_dir(d)
+                elif volume == "gateway-tls":  # a kubernetes.io/tls Secret
+                    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                                    "ec_paramgen_curve:prime256v1", "-nodes", "-days", "30",
+                                    "-subj", "/CN=gateway", "-keyout", os.path.join(d, "tls.key"),
+                                    "-out", os.path.join(d, "tls.crt")], check=True, capture_output=True)
+                else:
+                    raise KeyError("no stand-in for the existing Secret %s mounted as %s" % (name, volume))
+                for fname in os.listdir(d):
+                    files[fname] = open(os.path.join(d, fname)).read()
             return
-        if obj is None:
-            for it in items or []:
-                with open(os.path.join(local, it["path"]), "w") as fh:
-                    fh.write(self.lookup(kind, name, it["key"]))
-            return
-        keys = [(it["key"], it["path"]) for it in items] if items else [(k, k) for k in (obj.get("data") or {})]
+        if items:
+            keys = [(it["key"], it["path"]) for it in items]
+        else:
+            keys = [(k, k) for k in (obj.get("data") or {})] if obj is not None else []
         for key, path in keys:
-            with open(os.path.join(local, path), "w") as fh:
-                fh.write(self.lookup(kind, name, key))
+            files[path] = self.lookup(kind, name, key)
 
     def materialize(self, vol, local):
+        """Writes a volume the way the kubelet's atomic writer does: the files in a hidden
+        timestamped directory, `..data` pointing at it, and one symlink per file."""
+        files = {}
         if "configMap" in vol:
-            self.write_items("ConfigMap", vol["configMap"]["name"], vol["configMap"].get("items"), local)
+            self.collect("ConfigMap", vol["configMap"]["name"], vol["configMap"].get("items"), files)
         elif "secret" in vol:
-            self.write_items("Secret", vol["secret"]["secretName"], vol["secret"].get("items"), local)
+            self.collect("Secret", vol["secret"]["secretName"], vol["secret"].get("items"), files, vol["name"])
         elif "projected" in vol:
             for src in vol["projected"]["sources"]:
                 if "secret" in src:
-                    self.write_items("Secret", src["secret"]["name"], src["secret"].get("items"), local)
+                    self.collect("Secret", src["secret"]["name"], src["secret"].get("items"), files)
                 elif "configMap" in src:
-                    self.write_items("ConfigMap", src["configMap"]["name"], src["configMap"].get("items"), local)
+                    self.collect("ConfigMap", src["configMap"]["name"], src["configMap"].get("items"), files)
+        else:
+            return  # emptyDir, persistentVolumeClaim: an empty directory
+        stamp = "..2026_01_01_00_00_00.000000001"
+        os.makedirs(os.path.join(local, stamp))
+        for path, content in files.items():
+            with open(os.path.join(local, stamp, path), "w") as fh:
+                fh.write(content)
+        os.symlink(stamp, os.path.join(local, "..data"))
+        for path in files:
+            os.symlink(os.path.join("..data", path), os.path.join(local, path))
 
 
 def binary_for(build_dir, command):
@@ -445,6 +495,7 @@ def cmd_config(args):
     for name, values in chart.cases():
         print("== " + name)
         r = chart.render(values)
+        seen = {}  # secret env var -> {workload: content}: every pod must see the same value
         for kind, wname, comp, pod, _ in r.workloads():
             if comp == "registry":
                 continue
@@ -457,7 +508,8 @@ def cmd_config(args):
                             f.check(var in known, "%s: sets %s, which no Portunus binary reads "
                                     "(not in `portunusctl config reference`)" % (where, var))
                         if var.endswith("_FILE"):
-                            f.check(os.path.isfile(p.env[var]), "%s: %s names a mounted file" % (where, var))
+                            if f.check(os.path.isfile(p.env[var]), "%s: %s names a mounted file" % (where, var)):
+                                seen.setdefault(var, {})[wname] = open(p.env[var]).read()
                     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
                     env.update(p.env)
                     command = container["command"][0]
@@ -476,6 +528,13 @@ def cmd_config(args):
                     if comp == "auth":
                         keys_dir = p.local("/etc/portunus/token-keys")
                         check_key_dir(where, keys_dir, ctl, keys_list_works, f)
+        for var, contents in seen.items():
+            f.check(len(set(contents.values())) == 1,
+                    "%s: the pods read different values through %s: %s" % (name, var, sorted(contents)))
+        secrets = r.secret_data(r.name("secrets")) or {}
+        if "webhook-secret" in secrets and "PORTUNUS_CATALOG_WEBHOOK_SECRET_FILE" in seen:
+            f.check(set(seen["PORTUNUS_CATALOG_WEBHOOK_SECRET_FILE"].values()) == {secrets["webhook-secret"]},
+                    name + ": the catalog checks the webhook secret the registry sends")
     return f.finish("helm_config")
 
 
@@ -585,14 +644,14 @@ def push_image(base, repo, token):
 
 def run_registry_case(case, r, registry_bin, f):
     cfg = r.config()
-    secrets = r.secret_data("%s-portunus-secrets" % RELEASE)
-    keys = r.secret_data("%s-portunus-token-keys" % RELEASE)
-    rcm = r.get("ConfigMap", "%s-portunus-registry" % RELEASE)
+    secrets = r.secret_data(r.name("secrets"))
+    keys = r.secret_data(r.name("token-keys"))
+    rcm = r.get("ConfigMap", r.name("registry"))
     receiver = Receiver()
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="helm-registry-") as root:
         storage = os.path.join(root, "storage")
-        bundled = r.get("Deployment", "%s-portunus-registry" % RELEASE)
+        bundled = r.get("Deployment", r.name("registry"))
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
         debug_port = None
         if bundled:
@@ -847,17 +906,17 @@ def cmd_upgrade(args):
         values_dir = os.path.join(root, "values")
         os.makedirs(values_dir)
         minimal = ["-f", os.path.join(args.chart, "ci", "minimal-values.yaml")]
-        names = ["%s-portunus-secrets" % RELEASE, "%s-portunus-token-keys" % RELEASE]
 
         print("== install, then upgrade with the installed Secrets in the cluster")
         first = chart.render(minimal)
+        names = [first.name("secrets"), first.name("token-keys")]
         again = chart.render(minimal + ["-f", cluster_values(values_dir, first, names)])
         for n in names:
             f.check(first.secret_data(n) == again.secret_data(n), "upgrade keeps Secret %s" % n)
-        f.check(again.secret_data("%s-portunus-migrate" % RELEASE)["internal-secret"] ==
+        f.check(again.secret_data(again.name("migrate"))["internal-secret"] ==
                 first.secret_data(names[0])["internal-secret"], "the migration hook gets the kept internal secret")
-        f.check(first.get("ConfigMap", "%s-portunus-registry" % RELEASE)["data"]["bundle.crt"] ==
-                again.get("ConfigMap", "%s-portunus-registry" % RELEASE)["data"]["bundle.crt"],
+        f.check(first.get("ConfigMap", first.name("registry"))["data"]["bundle.crt"] ==
+                again.get("ConfigMap", again.name("registry"))["data"]["bundle.crt"],
                 "upgrade keeps the registry's bundle")
         fresh = chart.render(minimal)
         f.check(fresh.secret_data(names[0])["internal-secret"] != first.secret_data(names[0])["internal-secret"],
@@ -879,7 +938,7 @@ def cmd_upgrade(args):
         f.check(got["active"].strip() == new_name, "upgrade keeps the hand-set active key")
         for name in (old_name, new_name):
             f.check(got[name + ".crt"].strip() in got["bundle.crt"], "bundle.crt holds the certificate of " + name)
-        f.check(rotated.get("ConfigMap", "%s-portunus-registry" % RELEASE)["data"]["bundle.crt"].strip() ==
+        f.check(rotated.get("ConfigMap", rotated.name("registry"))["data"]["bundle.crt"].strip() ==
                 got["bundle.crt"].strip(), "the registry ConfigMap's bundle follows the key directory")
 
         print("== bundled registry: a new bundle restarts the registry, the same one does not")
@@ -889,11 +948,10 @@ def cmd_upgrade(args):
         b3 = chart.render(bundled + ["-f", cluster_values(values_dir, b1, [names[0]], {names[1]: {"data": data}})])
 
         def stamp(r):
-            return r.get("Deployment", "%s-portunus-registry" % RELEASE)["spec"]["template"]["metadata"]["annotations"]
+            return r.get("Deployment", r.name("registry"))["spec"]["template"]["metadata"]["annotations"]
         f.check(stamp(b1) == stamp(b2), "an upgrade with nothing changed keeps the registry pod template")
         for comp in ("auth", "catalog", "gateway"):
-            f.check(b1.get("Deployment", "%s-portunus-%s" % (RELEASE, comp)) ==
-                    b2.get("Deployment", "%s-portunus-%s" % (RELEASE, comp)),
+            f.check(b1.get("Deployment", b1.name(comp)) == b2.get("Deployment", b2.name(comp)),
                     "an upgrade with nothing changed leaves the %s Deployment alone (no needless rollout)" % comp)
         f.check(stamp(b1)["checksum/bundle"] != stamp(b3)["checksum/bundle"], "a new certificate rolls the registry")
         f.check(b2.secret_data(names[0])["registry-http-secret"] == b1.secret_data(names[0])["registry-http-secret"],
@@ -904,10 +962,10 @@ def cmd_upgrade(args):
         r = chart.render(minimal + ["--set", "tokenSigning.existingSecret=own-keys",
                                     "-f", cluster_values(values_dir, first, [], ext)])
         f.check(r.get("Secret", names[1]) is None, "no chart-made key Secret with an existing one")
-        bundle = r.get("ConfigMap", "%s-portunus-registry" % RELEASE)["data"].get("bundle.crt", "")
+        bundle = r.get("ConfigMap", r.name("registry"))["data"].get("bundle.crt", "")
         f.check(all(got[n + ".crt"].strip() in bundle for n in (old_name, new_name)),
                 "the registry ConfigMap carries the existing Secret's certificates")
-        auth = r.get("Deployment", "%s-portunus-auth" % RELEASE)["spec"]["template"]["spec"]
+        auth = r.get("Deployment", r.name("auth"))["spec"]["template"]["spec"]
         f.check(any(v.get("secret", {}).get("secretName") == "own-keys" for v in auth["volumes"]),
                 "auth mounts the existing key Secret")
     return f.finish("helm_upgrade")
