@@ -14,7 +14,7 @@ set_tests_properties(helm_get_helm PROPERTIES FIXTURES_SETUP helm LABELS helm TI
 
 add_test(NAME helm_chart_check COMMAND ${helm_test} chart-check ${helm_args})
 set_tests_properties(helm_chart_check PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 600)
-add_test(NAME helm_render COMMAND ${helm_test} render ${helm_args})
+add_test(NAME helm_render COMMAND ${helm_test} render ${helm_args} --build-dir ${PROJECT_BINARY_DIR})
 add_test(NAME helm_negative COMMAND ${helm_test} negative ${helm_args})
 add_test(NAME helm_values COMMAND ${helm_test} values ${helm_args})
 add_test(NAME helm_registry COMMAND ${helm_test} registry ${helm_args})

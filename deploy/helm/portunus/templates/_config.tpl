@@ -3,8 +3,9 @@ The Portunus configuration file (portunus.yaml): the same YAML every binary read
 (docs/configuration.md). One file serves every service. The chart sets the keys that wire the
 deployment together (listen addresses, the addresses of the other services' Services, the
 database, the registry, the token keys directory); each service's `config` value is merged
-below them, so the chart's wiring always wins. Secrets are not in this file: every pod reads
-them from files named by PORTUNUS_<KEY>_FILE (mounted from Secrets).
+below them, and the top-level `config` value below those, so the chart's wiring always wins.
+Secrets are not in this file: every pod reads them from files named by PORTUNUS_<KEY>_FILE
+(mounted from Secrets).
 */}}
 
 {{- define "portunus.configDir" -}}/etc/portunus/config{{- end -}}
@@ -72,7 +73,9 @@ them from files named by PORTUNUS_<KEY>_FILE (mounted from Secrets).
       "key_file" (printf "%s/tls.key" (include "portunus.gatewayTLSDir" .))) -}}
 {{- end -}}
 {{- $_ := set $cfg "gateway" (mergeOverwrite (deepCopy $v.gateway.config) $gateway) -}}
-{{- toYaml $cfg -}}
+{{- /* `config`: settings of the whole deployment (delete.*, user_permission.*, ...), below the
+     services' own `config` and the chart's wiring. */ -}}
+{{- toYaml (mergeOverwrite (deepCopy $v.config) $cfg) -}}
 {{- end -}}
 
 {{/* The ConfigMap's data. */}}
