@@ -150,6 +150,7 @@ HttpServerOptions HttpOptionsFor(const GatewayConfig& config) {
 void BuildRouter(Router& router, Upstreams& upstreams) {
   RegisterPingRoutes(router, upstreams);
   RegisterHealthRoutes(router, upstreams);
+  RegisterAuthRoutes(router, upstreams);
 }
 
 absl::StatusOr<std::unique_ptr<ServiceModule>> CreateModule(ServiceRuntime& runtime,

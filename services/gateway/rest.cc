@@ -388,6 +388,16 @@ class PathTracker {
     }
   }
 
+  // Whether the innermost open container is an array.
+  bool InArray() const { return !frames_.empty() && frames_.back().array; }
+
+  // The path of the innermost open container (Path() without the current key).
+  std::string ContainerPath() const {
+    PathTracker parent = *this;
+    if (!parent.frames_.empty() && !parent.frames_.back().array) parent.frames_.back().key.clear();
+    return parent.Path();
+  }
+
   std::string Path() const {
     std::string path;
     for (const Frame& f : frames_) {
@@ -412,6 +422,24 @@ class PathTracker {
   }
   std::vector<Frame> frames_;
 };
+
+// Whether the string that holds body[pos] is an object key: the character before its opening
+// quote (skipping blanks) is '{', or ',' inside an object.
+bool StringIsKey(absl::string_view body, size_t pos, bool in_array) {
+  if (body.empty()) return false;
+  size_t i = std::min(pos, body.size() - 1);
+  while (i > 0) {
+    --i;
+    if (body[i] != '"') continue;
+    size_t backslashes = 0;
+    for (size_t j = i; j > 0 && body[j - 1] == '\\'; --j) ++backslashes;
+    if (backslashes % 2 == 0) break;  // the opening quote
+  }
+  while (i > 0 && absl::ascii_isspace(static_cast<unsigned char>(body[i - 1]))) --i;
+  if (i == 0) return false;
+  const char before = body[i - 1];
+  return before == '{' || (before == ',' && !in_array);
+}
 
 std::string StripNlohmannPrefix(const std::string& what) {
   // "[json.exception.parse_error.101] parse error at line 1, column 2: ..." -> the text after "] ".
@@ -796,6 +824,19 @@ absl::Status ParseJsonBody(absl::string_view body, google::protobuf::Message* me
     if (!path.empty()) return InvalidFieldError(path, "number is out of range");
     return absl::InvalidArgumentError(
         absl::StrCat("request body is not valid JSON: ", StripNlohmannPrefix(e.what())));
+  } catch (const Json::parse_error& e) {
+    const std::string what = StripNlohmannPrefix(e.what());
+    if (absl::StrContains(what, "UTF-8")) {
+      // Name the field whose value (or, failing that, the object whose key) is not UTF-8.
+      const size_t pos = e.byte > 0 ? e.byte - 1 : 0;
+      if (!StringIsKey(body, pos, tracker.InArray())) {
+        const std::string path = tracker.Path();
+        if (!path.empty()) return InvalidFieldError(path, "is not valid UTF-8");
+      } else if (const std::string parent = tracker.ContainerPath(); !parent.empty()) {
+        return InvalidFieldError(parent, "has a key that is not valid UTF-8");
+      }
+    }
+    return absl::InvalidArgumentError(absl::StrCat("request body is not valid JSON: ", what));
   } catch (const Json::exception& e) {
     return absl::InvalidArgumentError(
         absl::StrCat("request body is not valid JSON: ", StripNlohmannPrefix(e.what())));

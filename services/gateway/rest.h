@@ -79,11 +79,12 @@ std::string MessagesToJsonArray(const Messages& messages) {
 // enums take the value name in any case or the number of a defined value; integers may be
 // quoted; null means "not set". Returns:
 //   kInvalidArgument without a field (HTTP 400): "request body is not valid JSON: ..." for bad
-//     syntax or bad UTF-8, "request body must be a JSON object", nesting deeper than 64;
+//     syntax (or bad UTF-8 outside any field), "request body must be a JSON object", nesting
+//     deeper than 64;
 //   InvalidFieldError (HTTP 422) naming the field as a path ("user.username",
 //     "scopes[2].actions[0]", "labels[\"k\"]"): unknown field, wrong type, number out of range
 //     (also numbers beyond double), unknown enum value, bad base64/timestamp, two members of one
-//     oneof.
+//     oneof, a string value that is not UTF-8 (a key that is not: the object holding it).
 absl::Status ParseJsonBody(absl::string_view body, google::protobuf::Message* message);
 
 // ---- Paging (Portus's API) --------------------------------------------------------------------

@@ -197,9 +197,23 @@ TEST(ParseJsonBodyTest, NumbersOutOfRangeAreNamed) {
   ExpectFieldError(R"({"user":{"ids":[1,2,1e999]}})", "user.ids[2]", "number is out of range");
 }
 
+TEST(ParseJsonBodyTest, InvalidUtf8IsNamed) {
+  ExpectFieldError("{\"user\":{\"s\":\"a\xff\"}}", "user.s", "is not valid UTF-8");
+  ExpectFieldError("{\"user\":{\"i32\":1, \"s\" : \"ok\\\"\xc3\x28\"}}", "user.s",
+                   "is not valid UTF-8");
+  ExpectFieldError("{\"user\":{\"inners\":[{\"name\":\"x\"},{\"name\":\"\xed\xa0\x80\"}]}}",
+                   "user.inners[1].name", "is not valid UTF-8");
+  ExpectFieldError("{\"user\":{\"s\":\"ok\",\"k\xff\":1}}", "user", "has a key that is not valid UTF-8");
+  ExpectFieldError("{\"user\":{\"k\xff\":1}}", "user", "has a key that is not valid UTF-8");
+  AllTypes m;
+  absl::Status top_key = ParseJsonBody("{\"\xff\":1}", &m);
+  EXPECT_EQ(HttpStatusFor(top_key), 400);
+  EXPECT_THAT(std::string(top_key.message()), HasSubstr("UTF-8"));
+}
+
 TEST(ParseJsonBodyTest, MalformedJsonIs400) {
   AllTypes m;
-  for (absl::string_view body : {"{", "{\"s\":}", "nope", "{\"s\":\"a\xff\"}", "{'s':1}"}) {
+  for (absl::string_view body : {"{", "{\"s\":}", "nope", "{'s':1}", "\"\xff\""}) {
     absl::Status s = ParseJsonBody(body, &m);
     EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << body;
     EXPECT_EQ(HttpStatusFor(s), 400) << body;

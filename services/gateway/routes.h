@@ -59,4 +59,10 @@ void RegisterHealthRoutes(Router& router, Upstreams& upstreams, HealthRouteOptio
 // GET /gateway_status: nginx stub_status text from the gateway's HTTP server counters.
 void RegisterGatewayStatusRoute(Router& router, std::function<HttpServerStats()> stats);
 
+// Portus's REST API v1 for the identity model (routes_auth.cc), served by portunus-auth:
+// /api/v1/users (+ /bootstrap, /:id, /:id/application_tokens, /application_tokens/:id),
+// /api/v1/teams (+ /:id, /:id/members, /:id/members/:member_id, /:id/namespaces),
+// /api/v1/namespaces (+ /validate, /:id) and GET /api/v1/explain.
+void RegisterAuthRoutes(Router& router, Upstreams& upstreams);
+
 }  // namespace portunus::gateway
