@@ -99,5 +99,7 @@ void RegisterConfigCommands(CommandRegistry& registry);
 void RegisterHealthCommands(CommandRegistry& registry);
 void RegisterVulnDbCommands(CommandRegistry& registry);  // vulndb_commands.cc
 void RegisterKeysCommands(CommandRegistry& registry);
+// bootstrap, users, tokens, teams, members, namespaces, explain (identity_commands.cc).
+void RegisterIdentityCommands(CommandRegistry& registry);
 
 }  // namespace portunus::cli

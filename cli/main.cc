@@ -69,6 +69,7 @@ int Main(int argc, char** argv) {
   RegisterHealthCommands(registry);
   RegisterVulnDbCommands(registry);
   RegisterKeysCommands(registry);
+  RegisterIdentityCommands(registry);
 
   CliContext ctx;
   ctx.server = Env("PORTUNUSCTL_SERVER", "http://127.0.0.1:8080");
