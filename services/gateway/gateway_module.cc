@@ -151,6 +151,7 @@ void BuildRouter(Router& router, Upstreams& upstreams) {
   RegisterPingRoutes(router, upstreams);
   RegisterHealthRoutes(router, upstreams);
   RegisterAuthRoutes(router, upstreams);
+  RegisterOpenApiRoutes(router, upstreams);
 }
 
 absl::StatusOr<std::unique_ptr<ServiceModule>> CreateModule(ServiceRuntime& runtime,

@@ -33,6 +33,7 @@
 
 #include <functional>
 
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "services/common/clock.h"
 #include "services/common/http_server.h"
@@ -64,5 +65,12 @@ void RegisterGatewayStatusRoute(Router& router, std::function<HttpServerStats()>
 // /api/v1/teams (+ /:id, /:id/members, /:id/members/:member_id, /:id/namespaces),
 // /api/v1/namespaces (+ /validate, /:id) and GET /api/v1/explain.
 void RegisterAuthRoutes(Router& router, Upstreams& upstreams);
+
+// GET /api/openapi.json: docs/openapi.json, the OpenAPI 3 document of every route registered
+// here, compiled into the binary (routes_openapi.cc). A route without an entry there fails
+// gateway_tests (openapi_test.cc): document new routes in docs/openapi.json.
+void RegisterOpenApiRoutes(Router& router, Upstreams& upstreams);
+// The document served there.
+absl::string_view OpenApiDocument();
 
 }  // namespace portunus::gateway
