@@ -115,7 +115,7 @@ int Import(CliContext& ctx, const Args& args) {
   fo.timeout = env.scanner.download_timeout;
   scanner::CurlFeedFetcher fetcher(fo);
   scanner::VulnDbImporter importer({env.scanner.temp_dir + "/feeds"}, advisories, &fetcher, RealClock::Get());
-  scanner::ScannerApi api({scanner::ScannerVersion()}, scans, advisories, &importer, RealClock::Get());
+  scanner::ScannerApi api({scanner::ScannerVersion()}, scans, advisories, &importer);
 
   ProgressBar bar(!ctx.quiet && !ctx.json() && isatty(STDERR_FILENO));
   absl::StatusOr<scanner::ImportOutcome> out =
@@ -159,7 +159,7 @@ int Status(CliContext& ctx, const Args&) {
   PgPool pool({env.common.db.ConnectionString(), 2});
   scanner::PgAdvisoryStore advisories(pool);
   scanner::PgScanStore scans(pool);
-  scanner::ScannerApi api({scanner::ScannerVersion()}, scans, advisories, nullptr, RealClock::Get());
+  scanner::ScannerApi api({scanner::ScannerVersion()}, scans, advisories, nullptr);
   absl::StatusOr<scanner::VulnDbStatus> st = api.Status();
   if (!st.ok()) return Fail(st.status());
   if (ctx.json()) {

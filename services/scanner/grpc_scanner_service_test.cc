@@ -39,7 +39,7 @@ class GrpcScannerServiceTest : public ::testing::Test {
   ServiceRuntime rt_{"scanner", common_, nullptr, workers_, metrics_, readiness_, clock_};
   FakeScanStore scans_{clock_};
   FakeAdvisoryStore advisories_;
-  ScannerApi api_{{"v1"}, scans_, advisories_, nullptr, clock_};
+  ScannerApi api_{{"v1"}, scans_, advisories_, nullptr};
   std::unique_ptr<GrpcScannerService> scanner_service_;
   std::unique_ptr<GrpcVulnDbService> vulndb_service_;
   std::unique_ptr<grpc::Server> server_;

@@ -273,9 +273,17 @@ class Reader {
       const std::string target = NormalizeImagePath(link);
       auto it = regular_.find(target);
       if (interesting && it != regular_.end()) {
+        // A copy costs memory like any kept file: hard links must not multiply a big one.
+        const int64_t n = static_cast<int64_t>(content_.entries[it->second].data.size());
+        if (kept_ + n > limits_.max_kept_size) {
+          return absl::ResourceExhaustedError(absl::StrCat(
+              "the package databases of this layer exceed scanner.limits.max_kept_size (",
+              Bytes(limits_.max_kept_size), ")"));
+        }
+        kept_ += n;
         regular_[path] = content_.entries.size();
-        content_.entries.push_back(
-            {LayerEntry::Type::kFile, path, content_.entries[it->second].data});
+        std::string copy = content_.entries[it->second].data;
+        content_.entries.push_back({LayerEntry::Type::kFile, path, std::move(copy)});
       } else if (interesting) {
         return absl::InvalidArgumentError(
             absl::StrCat(path, " is a hard link to ", target, ", which is not a package database"));

@@ -130,6 +130,15 @@ TEST(LayerReaderTest, HardLinksToKeptFilesCarryTheirContent) {
   ASSERT_EQ(content->entries.size(), 2u);
   EXPECT_EQ(content->entries[1], (LayerEntry{Type::kFile, "usr/lib/sysimage/rpm/Packages", "db"}));
 
+  // Hard links count against the kept-size cap like the files they copy.
+  TarBuilder links;
+  links.File("var/lib/dpkg/status.d/big", std::string(600, 'x'));
+  for (int i = 0; i < 5; ++i) links.Hardlink(absl::StrCat("var/lib/dpkg/status.d/l", i), "var/lib/dpkg/status.d/big");
+  LayerLimits small;
+  small.max_kept_size = 2000;
+  StringStream many(links.Build());
+  EXPECT_EQ(ReadLayer(many, small).status().code(), absl::StatusCode::kResourceExhausted);
+
   StringStream bad(TarBuilder().File("x", "y").Hardlink("var/lib/dpkg/status", "x").Build());
   absl::StatusOr<LayerContent> r = ReadLayer(bad, LayerLimits{});
   ASSERT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);

@@ -54,10 +54,8 @@ class ScannerApi {
     std::string scanner_version;
   };
   // `importer` may be null (imports then fail with kFailedPrecondition).
-  ScannerApi(Options options, ScanStore& scans, AdvisoryStore& advisories, VulnDbImporter* importer,
-             Clock& clock)
-      : options_(std::move(options)), scans_(scans), advisories_(advisories), importer_(importer),
-        clock_(clock) {}
+  ScannerApi(Options options, ScanStore& scans, AdvisoryStore& advisories, VulnDbImporter* importer)
+      : options_(std::move(options)), scans_(scans), advisories_(advisories), importer_(importer) {}
 
   // kInvalidArgument naming `repository` or `digest` when malformed.
   absl::StatusOr<EnqueueOutcome> Enqueue(const std::string& repository, const std::string& digest, bool force);
@@ -75,7 +73,6 @@ class ScannerApi {
   ScanStore& scans_;
   AdvisoryStore& advisories_;
   VulnDbImporter* const importer_;
-  Clock& clock_;
   std::mutex import_mu_;
 };
 

@@ -21,7 +21,7 @@ class ScannerApiTest : public ::testing::Test {
   FakeScanStore scans_{clock_};
   FakeAdvisoryStore advisories_;
   VulnDbImporter importer_{{"/tmp/portunus-api-test"}, advisories_, nullptr, clock_};
-  ScannerApi api_{{"v1"}, scans_, advisories_, &importer_, clock_};
+  ScannerApi api_{{"v1"}, scans_, advisories_, &importer_};
 };
 
 TEST(RepositoryNameTest, FollowsTheRegistryGrammar) {

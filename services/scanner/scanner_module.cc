@@ -45,7 +45,7 @@ class NoImageSource final : public BlobSource, public ManifestSource {
 class ScannerModule final : public ServiceModule {
  public:
   ScannerModule(ServiceRuntime& rt, const ScannerConfig& config, std::unique_ptr<RpmDatabaseReader> rpm)
-      : rt_(rt), config_(config), rpm_(std::move(rpm)), scans_(*rt.db), advisories_(*rt.db), cache_(advisories_) {
+      : config_(config), rpm_(std::move(rpm)), scans_(*rt.db), advisories_(*rt.db), cache_(advisories_) {
     if (!config.oci_layout.empty()) {
       layout_ = std::make_unique<OciLayoutSource>(config.oci_layout);
       blobs_ = layout_.get();
@@ -76,7 +76,7 @@ class ScannerModule final : public ServiceModule {
     io.temp_dir = config.temp_dir + "/feeds";
     importer_ = std::make_unique<VulnDbImporter>(io, advisories_, fetcher_.get(), rt.clock);
     api_ = std::make_unique<ScannerApi>(ScannerApi::Options{ScannerVersion()}, scans_, advisories_,
-                                        importer_.get(), rt.clock);
+                                        importer_.get());
     scheduler_ = std::make_unique<FeedScheduler>(FeedScheduler::Options{config.feeds, config.feed_interval}, *api_);
     scanner_service_ = std::make_unique<GrpcScannerService>(rt, *api_);
     vulndb_service_ = std::make_unique<GrpcVulnDbService>(rt, *api_);
@@ -100,7 +100,6 @@ class ScannerModule final : public ServiceModule {
   }
 
  private:
-  ServiceRuntime& rt_;
   const ScannerConfig& config_;
   std::unique_ptr<RpmDatabaseReader> rpm_;
   PgScanStore scans_;
