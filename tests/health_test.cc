@@ -6,6 +6,7 @@
 #include <signal.h>
 
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,7 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "portunus/auth/v1/identity.grpc.pb.h"
 #include "portunus/health/v1/health_service.grpc.pb.h"
 #include "services/common/testing/test_database.h"
 #include "tests/harness/harness.h"
@@ -493,6 +495,92 @@ TEST_F(HealthTest, ClusterStatusListsTwoReplicasAndReportsAKilledOneThenForgetsI
     if (issue.description() == "no replica of catalog is running") critical = issue.critical();
   }
   EXPECT_TRUE(critical) << status->DebugString();
+}
+
+TEST_F(HealthTest, ClusterStatusThroughTheGatewayIsForAdministratorsByHttpBasic) {
+  PORTUNUS_TEST_DATABASE(db);
+  Stack::Options options;
+  options.services = {"auth", "health", "gateway"};
+  options.db_dsn = db->dsn();
+  options.config = FastConfig();
+  HARNESS_ASSIGN_OR_FAIL(std::unique_ptr<Stack> stack, Stack::Create(options));
+  HARNESS_ASSERT_OK(stack->Start());
+
+  // An administrator (the bootstrap account) and a plain user, through the auth service.
+  namespace av1 = ::portunus::auth::v1;
+  auto users = av1::UserService::NewStub(
+      grpc::CreateChannel(stack->grpc_address("auth"), grpc::InsecureChannelCredentials()));
+  const auto basic = [](const std::string& user, const std::string& secret) {
+    return "Basic " + absl::Base64Escape(user + ":" + secret);
+  };
+  std::string admin_token;
+  {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+    av1::BootstrapRequest req;
+    req.mutable_user()->set_username("alice");
+    req.mutable_user()->set_email("alice@example.com");
+    req.mutable_user()->set_password("alice-password-1");
+    av1::CreatedApplicationToken token;
+    grpc::Status s = users->Bootstrap(&ctx, req, &token);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    admin_token = token.plain_token();
+  }
+  {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+    ctx.AddMetadata("authorization", basic("alice", "alice-password-1"));
+    av1::CreateUserRequest req;
+    req.mutable_user()->set_username("bob");
+    req.mutable_user()->set_email("bob@example.com");
+    req.mutable_user()->set_password("bob-password-1");
+    av1::User bob;
+    grpc::Status s = users->CreateUser(&ctx, req, &bob);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  }
+
+  const std::string url = stack->gateway_url() + "/api/v0/meta/cluster_status";
+  const auto get = [&](std::vector<std::pair<std::string, std::string>> headers) {
+    return GatewayGet(url, std::move(headers));
+  };
+  absl::StatusOr<GatewayAnswer> anonymous = get({});
+  ASSERT_TRUE(anonymous.ok()) << anonymous.status();
+  EXPECT_EQ(anonymous->status, 401) << anonymous->raw;
+
+  absl::StatusOr<GatewayAnswer> wrong = get({{"Authorization", basic("alice", "not-it")}});
+  ASSERT_TRUE(wrong.ok()) << wrong.status();
+  EXPECT_EQ(wrong->status, 401) << wrong->raw;
+  EXPECT_TRUE(wrong->body.contains("message")) << wrong->raw;
+
+  absl::StatusOr<GatewayAnswer> bob = get({{"Authorization", basic("bob", "bob-password-1")}});
+  ASSERT_TRUE(bob.ok()) << bob.status();
+  EXPECT_EQ(bob->status, 403) << bob->raw;
+  EXPECT_THAT(bob->body.value("message", ""), HasSubstr("only for administrators"));
+
+  // The administrator, by password and by application token; every running replica is listed.
+  absl::StatusOr<GatewayAnswer> admin;
+  PollUntil(
+      [&] {
+        admin = get({{"Authorization", basic("alice", "alice-password-1")}});
+        if (!admin.ok() || admin->status != 200) return false;
+        std::set<std::string> services;
+        for (const auto& [id, replica] : admin->body["replicas"].items()) {
+          services.insert(replica.value("service", ""));
+        }
+        return services == std::set<std::string>{"auth", "gateway", "health"};
+      },
+      absl::Seconds(15));
+  ASSERT_TRUE(admin.ok()) << admin.status();
+  EXPECT_EQ(admin->status, 200) << admin->raw;
+  EXPECT_EQ(admin->body["replicas"].size(), 3u) << admin->raw;
+  for (const auto& [id, health] : admin->body["replica_health"].items()) {
+    EXPECT_EQ(health, "OK") << id << " in " << admin->raw;
+    EXPECT_TRUE(admin->body["replica_timestamp"].contains(id)) << admin->raw;
+  }
+  EXPECT_TRUE(admin->body["current_issues"].is_array()) << admin->raw;
+  absl::StatusOr<GatewayAnswer> by_token = get({{"Authorization", basic("alice", admin_token)}});
+  ASSERT_TRUE(by_token.ok()) << by_token.status();
+  EXPECT_EQ(by_token->status, 200) << by_token->raw;
 }
 
 }  // namespace

@@ -27,7 +27,12 @@ absl::StatusOr<std::string> GrpcRegistryTokenSource::Token(const std::vector<std
   const grpc::Status s = stub->IssueToken(&ctx, req, &resp);
   if (!s.ok()) {
     const absl::Status status = FromGrpcStatus(s);
-    return absl::Status(status.code(), absl::StrCat("auth service: ", status.message()));
+    // An empty message (e.g. UNIMPLEMENTED from an auth service without the token server)
+    // would leave the operator with "auth service: ": name the code instead.
+    return absl::Status(status.code(),
+                        absl::StrCat("auth service: ", status.message().empty()
+                                                           ? absl::StatusCodeToString(status.code())
+                                                           : std::string(status.message())));
   }
   if (resp.token().empty()) return absl::InternalError("auth service returned an empty token");
   return resp.token();
