@@ -19,6 +19,7 @@
 #include "nlohmann/json.hpp"
 #include "services/auth/migrations.h"
 #include "services/catalog/migrations.h"
+#include "services/common/service_runner.h"
 #include "services/common/testing/test_database.h"
 #include "services/health/migrations.h"
 #include "services/scanner/migrations.h"
@@ -113,6 +114,35 @@ TEST_F(FoundationTest, EveryGrpcServiceIsServingFromCppAndPython) {
     HARNESS_ASSIGN_OR_FAIL(HttpResponse ping, HttpGet(stack_->gateway_url() + "/api/v1/_ping"));
     EXPECT_EQ(ping.status, 200);
   }
+}
+
+// The liveness probe of the Helm chart asks grpc.health.v1 for kGrpcLivenessService: SERVING
+// while the service runs but is not ready (here: its migrations are pending), so a database
+// problem never restarts pods, while readiness ("") follows the database.
+TEST_F(FoundationTest, LivenessIsServingWhileNotReady) {
+  Stack::Options options;
+  options.services = {"auth"};
+  options.db_dsn = db_->dsn();
+  options.migrate = false;
+  HARNESS_ASSIGN_OR_FAIL(stack_, Stack::Create(options));
+  HARNESS_ASSERT_OK(stack_->StartService("auth"));
+  const std::string addr = stack_->grpc_address("auth");
+  std::string readiness;
+  ASSERT_TRUE(PollUntil(
+      [&] {
+        readiness = GrpcHealthCheck(addr).value_or("down");
+        return readiness != "down";
+      },
+      absl::Seconds(30)))
+      << "auth never answered grpc.health.v1";
+  EXPECT_EQ(readiness, "NOT_SERVING");
+  EXPECT_EQ(GrpcHealthCheck(addr, kGrpcLivenessService).value_or("down"), "SERVING");
+
+  HARNESS_ASSIGN_OR_FAIL(CommandResult migrate, stack_->RunCtl({"migrate"}));
+  ASSERT_TRUE(migrate.ok()) << migrate.Describe();
+  HARNESS_ASSERT_OK(stack_->WaitReady("auth", absl::Seconds(30)));
+  EXPECT_EQ(GrpcHealthCheck(addr).value_or("down"), "SERVING");
+  EXPECT_EQ(GrpcHealthCheck(addr, kGrpcLivenessService).value_or("down"), "SERVING");
 }
 
 TEST_F(FoundationTest, EveryMetricsEndpointPassesPromtool) {

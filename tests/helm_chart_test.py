@@ -311,8 +311,12 @@ def check_component(case, comp, dep, pod, cfg, services, r, f):
         f.check(c["livenessProbe"]["httpGet"]["path"] == "/api/v1/_ping", where + ": liveness /api/v1/_ping")
     else:
         f.check(section["listen"] == "%s:%d" % (r.listen_host, ports["grpc"]), where + ": listen = grpc port")
-        for probe in ("startupProbe", "readinessProbe"):
+        for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
             f.check(c[probe].get("grpc", {}).get("port") == ports["grpc"], where + ": native gRPC " + probe)
+        for probe in ("startupProbe", "readinessProbe"):
+            f.check(c[probe]["grpc"].get("service", "") == "", where + ": %s asks for the server's readiness" % probe)
+        f.check(c["livenessProbe"]["grpc"].get("service") == r.liveness_service,
+                where + ": livenessProbe asks for the service name the binaries keep SERVING (%r)" % r.liveness_service)
         svc_name = dep["metadata"]["name"]
         svc = services.get(svc_name)
         f.check(svc is not None, where + ": has a Service")
@@ -386,10 +390,19 @@ def check_config_precedence(chart, f):
         print("  ok   config < <service>.config < the chart's wiring")
 
 
+def liveness_service(source_dir):
+    """The grpc.health.v1 name the binaries keep SERVING while they run (service_runner.h)."""
+    header = open(os.path.join(source_dir, "services", "common", "service_runner.h")).read()
+    m = re.search(r'kGrpcLivenessService\[\] = "([^"]+)"', header)
+    return m.group(1) if m else None
+
+
 def cmd_render(args):
     chart = Chart(helm_path(args), args.chart)
     ctl = binary_for(args.build_dir, "portunusctl")
+    liveness = liveness_service(args.source_dir)
     f = Failures()
+    f.check(liveness, "services/common/service_runner.h defines kGrpcLivenessService")
     for name, values in chart.cases():
         print("== " + name)
         lint = chart.run(["lint", "--strict", chart.dir] + values)
@@ -400,6 +413,7 @@ def cmd_render(args):
             f.check(False, "%s: %s" % (name, e))
             continue
         before = len(f.items)
+        r.liveness_service = liveness
         check_render_case(name, r, f)
         check_notes(chart, name, values, r, ctl, f)
         if len(f.items) == before:

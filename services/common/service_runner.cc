@@ -236,7 +236,8 @@ int RunService(const ServiceSpec& spec, int argc, char** argv) {
                                                        " (is the port already in use?)")}});
       return 1;
     }
-    server->GetHealthCheckService()->SetServingStatus(false);
+    server->GetHealthCheckService()->SetServingStatus("", false);
+    server->GetHealthCheckService()->SetServingStatus(kGrpcLivenessService, true);
     grpc_address = absl::StrCat(listen.substr(0, listen.rfind(':')), ":", port);
     LogInfo("gRPC listening", {{"addr", grpc_address}});
   }
@@ -280,7 +281,7 @@ int RunService(const ServiceSpec& spec, int argc, char** argv) {
       }
       readiness.Set(ready, reason);
       ready_gauge.Set(ready ? 1 : 0);
-      if (server) server->GetHealthCheckService()->SetServingStatus(ready);
+      if (server) server->GetHealthCheckService()->SetServingStatus("", ready);
       if (ready != was_ready || reason != last_reason) {
         if (ready) {
           LogInfo("serving");

@@ -7,6 +7,9 @@
 //
 // While the database is unreachable or has pending migrations the service is NOT_SERVING in
 // grpc.health.v1 and its RPCs fail with UNAVAILABLE naming the reason; it recovers by itself.
+// The grpc.health.v1 service name kGrpcLivenessService is SERVING whenever the gRPC server
+// answers, ready or not: for liveness probes, which must not restart a pod over a database
+// outage.
 #pragma once
 
 #include <atomic>
@@ -33,6 +36,9 @@ class ServerBuilder;
 namespace portunus {
 
 class PgPool;
+
+// grpc.health.v1 service name that answers SERVING while the gRPC server runs (see above).
+inline constexpr char kGrpcLivenessService[] = "liveness";
 
 // Whether the process may serve requests, and why not. Thread-safe.
 class Readiness {

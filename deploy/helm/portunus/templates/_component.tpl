@@ -2,13 +2,14 @@
 One Portunus service: Deployment, Service, PodDisruptionBudget and (optional)
 HorizontalPodAutoscaler. Call with (dict "ctx" $ "component" "auth").
 
-Probes: gRPC services use the kubelet's native gRPC probe on grpc.health.v1 (service ""), which
-is SERVING only while the service's database is reachable and migrated and the service itself is
-ready (signing keys loaded, ...): that gates startup and readiness. Liveness asks the process's
-/metrics endpoint instead, so that a database outage takes pods out of their Service without
-restarting every one of them (a restart cannot fix the database, and CrashLoopBackOff would
-delay recovery by minutes once it is back). The gateway uses HTTP: /api/v1/_ping for startup
-and liveness, gateway.readinessPath for readiness.
+Probes: gRPC services use the kubelet's native gRPC probe on grpc.health.v1. Service "" is
+SERVING only while the service's database is reachable and migrated and the service itself is
+ready (signing keys loaded, ...): that gates startup and readiness. Liveness asks for the service
+name "liveness", SERVING whenever the gRPC server answers (services/common/service_runner.h), so
+that a database outage takes pods out of their Service without restarting every one of them (a
+restart cannot fix the database, and CrashLoopBackOff would delay recovery by minutes once it
+is back). The gateway uses HTTP: /api/v1/_ping for startup and liveness, gateway.readinessPath
+for readiness.
 */}}
 
 {{/* Which secret files a pod needs. (dict "component" "auth") -> YAML */}}
@@ -218,9 +219,9 @@ spec:
               port: {{ $mainPort }}
             {{- include "portunus.probeTiming" $v.probes.startup | nindent 12 }}
           livenessProbe:
-            httpGet:
-              path: /metrics
-              port: metrics
+            grpc:
+              port: {{ $mainPort }}
+              service: liveness
             {{- include "portunus.probeTiming" $v.probes.liveness | nindent 12 }}
           readinessProbe:
             grpc:
