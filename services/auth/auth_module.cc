@@ -10,11 +10,13 @@
 #include "services/auth/credential_cache.h"
 #include "services/auth/grpc_access_service.h"
 #include "services/auth/grpc_identity_services.h"
+#include "services/auth/identity_token_ports.h"
 #include "services/auth/namespace_directory.h"
 #include "services/auth/pg_access_feed.h"
 #include "services/auth/pg_access_source.h"
 #include "services/auth/pg_identity_store.h"
 #include "services/auth/team_directory.h"
+#include "services/auth/token_module.h"
 #include "services/auth/user_directory.h"
 #include "services/common/log.h"
 
@@ -58,10 +60,20 @@ class AuthModule final : public ServiceModule, private AccessChangeListener {
         access_grpc_(rt, authenticator_, authorizer_, namespaces_),
         users_grpc_(rt, authenticator_, users_),
         teams_grpc_(rt, authenticator_, teams_, namespaces_),
-        namespaces_grpc_(rt, authenticator_, namespaces_) {}
+        namespaces_grpc_(rt, authenticator_, namespaces_),
+        token_ports_(authenticator_, authorizer_, store_, rt.clock) {}
+
+  // Builds the token server (kInvalidArgument for unusable auth.token.* settings).
+  absl::Status Init() {
+    absl::StatusOr<std::unique_ptr<TokenModule>> token =
+        TokenModule::Create(rt_, config_.token, token_ports_, token_ports_);
+    if (!token.ok()) return token.status();
+    token_ = std::move(*token);
+    return absl::OkStatus();
+  }
 
   std::vector<grpc::Service*> GrpcServices() override {
-    return {&access_grpc_, &users_grpc_, &teams_grpc_, &namespaces_grpc_};
+    return {&access_grpc_, &users_grpc_, &teams_grpc_, &namespaces_grpc_, token_->service()};
   }
 
   absl::Status Start() override {
@@ -73,15 +85,18 @@ class AuthModule final : public ServiceModule, private AccessChangeListener {
              {"credential_cache_ttl", config_.credential_cache_ttl},
              {"internal_principal", !rt_.common.internal_secret.empty()}});
     feed_.Start();
-    return absl::OkStatus();
+    return token_->Start();
   }
 
   std::string NotReadyReason() override {
     if (config_.authorization_cache && !cache_.loaded()) return "authorization cache is loading";
-    return "";
+    return token_->NotReadyReason();
   }
 
-  void Stop(absl::Time /*deadline*/) override { feed_.Stop(); }
+  void Stop(absl::Time /*deadline*/) override {
+    token_->Stop();
+    feed_.Stop();
+  }
 
  private:
   static PgAccessFeed::Options FeedOptions(ServiceRuntime& rt, const AuthConfig& c) {
@@ -94,12 +109,16 @@ class AuthModule final : public ServiceModule, private AccessChangeListener {
   void OnReload(std::shared_ptr<const AccessSnapshot> snapshot) override {
     if (config_.authorization_cache && snapshot != nullptr) cache_.Replace(std::move(snapshot));
     authenticator_.ForgetAll();  // notifications may have been missed
+    if (token_) token_->issuer().ForgetAll();
     authorizer_.PermissionsChanged();
   }
 
   void OnChanges(const AccessChanges& changes, const std::vector<int64_t>& accounts) override {
     if (config_.authorization_cache) cache_.Apply(changes);
-    for (int64_t id : accounts) authenticator_.ForgetUser(id);
+    for (int64_t id : accounts) {
+      authenticator_.ForgetUser(id);
+      if (token_) token_->issuer().ForgetUser(id);
+    }
     authorizer_.PermissionsChanged();
   }
 
@@ -120,6 +139,8 @@ class AuthModule final : public ServiceModule, private AccessChangeListener {
   GrpcUserService users_grpc_;
   GrpcTeamService teams_grpc_;
   GrpcNamespaceService namespaces_grpc_;
+  IdentityTokenPorts token_ports_;
+  std::unique_ptr<TokenModule> token_;  // set by Init
 };
 
 }  // namespace
@@ -184,7 +205,9 @@ absl::StatusOr<std::unique_ptr<ServiceModule>> CreateModule(ServiceRuntime& runt
     LogWarn("internal.secret is empty: the internal principal portunus cannot authenticate, so "
             "catalog, scanner and health cannot reach the registry");
   }
-  return std::make_unique<AuthModule>(runtime, config);
+  auto module = std::make_unique<AuthModule>(runtime, config);
+  if (absl::Status s = module->Init(); !s.ok()) return s;
+  return module;
 }
 
 }  // namespace portunus::auth

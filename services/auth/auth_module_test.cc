@@ -2,12 +2,18 @@
 // both caches) over an in-process channel: what the gateway and the other services see.
 #include "services/auth/auth_module.h"
 
+#include <stdlib.h>
+
+#include <filesystem>
+
 #include "absl/strings/escaping.h"
 #include "gmock/gmock.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "portunus/auth/v1/access.grpc.pb.h"
 #include "portunus/auth/v1/identity.grpc.pb.h"
+#include "portunus/auth/v1/token.grpc.pb.h"
+#include "services/auth/key_directory.h"
 #include "services/auth/migrations.h"
 #include "services/common/migrator.h"
 #include "services/common/pg_pool.h"
@@ -35,6 +41,25 @@ class AuthServiceTest : public ::testing::Test {
     config_.bcrypt_cost = 4;
     config_.lockout_max_attempts = 3;
     config_.delete_enabled = true;
+    // One RS256 signing key, as `portunusctl keys generate` leaves it.
+    std::string tmpl = (std::filesystem::temp_directory_path() / "portunus-auth-XXXXXX").string();
+    keys_root_ = ::mkdtemp(tmpl.data());
+    config_.token.keys_dir = keys_root_ + "/keys";
+    config_.token.issuer = "portunus";
+    config_.token.algorithm = "auto";
+    config_.token.kid_format = "libtrust";
+    config_.token.lifetime = absl::Minutes(15);
+    config_.token.reuse_cache_size = 100;
+    config_.token.keys_reload_interval = absl::Seconds(10);
+    config_.token.refresh_token_lifetime = absl::Hours(24);
+    common_.registry.service = "registry.test";
+    absl::StatusOr<GeneratedKeyPem> pem = GenerateSigningKey(
+        JwtAlgorithm::kRS256, 2048, absl::Hours(24), "signer", absl::Now());
+    ASSERT_TRUE(pem.ok()) << pem.status();
+    KeyDirectory keys(config_.token.keys_dir);
+    absl::StatusOr<std::string> name = keys.Add(*pem, JwtAlgorithm::kRS256, absl::Now());
+    ASSERT_TRUE(name.ok()) << name.status();
+    ASSERT_TRUE(keys.SetActive(*name).ok());
     runtime_ = std::make_unique<ServiceRuntime>(
         ServiceRuntime{"auth", common_, pool_.get(), workers_, metrics_, readiness_, RealClock::Get()});
     absl::StatusOr<std::unique_ptr<ServiceModule>> module = CreateModule(*runtime_, config_);
@@ -56,6 +81,7 @@ class AuthServiceTest : public ::testing::Test {
     users_ = v1::UserService::NewStub(channel);
     teams_ = v1::TeamService::NewStub(channel);
     namespaces_ = v1::NamespaceService::NewStub(channel);
+    tokens_ = v1::TokenService::NewStub(channel);
 
     // The first admin, then people.
     grpc::ClientContext ctx;
@@ -73,6 +99,7 @@ class AuthServiceTest : public ::testing::Test {
   void TearDown() override {
     if (server_) server_->Shutdown();
     if (module_) module_->Stop(absl::Now());
+    if (!keys_root_.empty()) std::filesystem::remove_all(keys_root_);
   }
 
   std::unique_ptr<grpc::ClientContext> As(const std::string& authorization) {
@@ -128,6 +155,8 @@ class AuthServiceTest : public ::testing::Test {
   std::unique_ptr<v1::UserService::Stub> users_;
   std::unique_ptr<v1::TeamService::Stub> teams_;
   std::unique_ptr<v1::NamespaceService::Stub> namespaces_;
+  std::unique_ptr<v1::TokenService::Stub> tokens_;
+  std::string keys_root_;
   std::string root_;
   int64_t alice_id_ = 0, bob_id_ = 0;
 };
@@ -347,6 +376,71 @@ TEST_F(AuthServiceTest, ApplicationTokensEndToEnd) {
   grpc::Status s;
   Login("Bearer " + token.plain_token(), &s);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+}
+
+// The token server wired to the identity model: subject, partial grants, OAuth2 refresh tokens
+// that die with the account.
+TEST_F(AuthServiceTest, IssuesRegistryTokensFromTheIdentityModel) {
+  auto issue = [&](const std::string& authorization, std::vector<std::string> scopes,
+                   v1::IssueTokenResponse* resp) {
+    v1::IssueTokenRequest req;
+    req.set_service("registry.test");
+    req.set_account("bob");  // never the subject
+    for (auto& s : scopes) req.add_scopes(s);
+    return tokens_->IssueToken(As(authorization).get(), req, resp);
+  };
+  v1::IssueTokenResponse resp;
+  grpc::Status s = issue(Basic("alice", "password-alice"),
+                         {"repository:alice/app:pull,push repository:bob/app:pull,push"}, &resp);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(resp.subject(), "alice");
+  EXPECT_EQ(resp.scope(), "repository:alice/app:pull,push");
+  EXPECT_GE(resp.expires_in(), 60);
+  EXPECT_THAT(resp.token(), HasSubstr("."));
+
+  EXPECT_EQ(issue(Basic("alice", "wrong"), {}, &resp).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  s = issue(Basic("alice", "password-alice"), {"repository::pull"}, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("repository::pull"));
+
+  // Anonymous: nothing in a private namespace.
+  ASSERT_TRUE(issue("", {"repository:alice/app:pull"}, &resp).ok());
+  EXPECT_EQ(resp.subject(), "");
+  EXPECT_EQ(resp.granted_size(), 0);
+
+  // OAuth2 password grant with a refresh token; the refresh token dies with the account.
+  v1::IssueTokenRequest pw;
+  pw.set_grant_type(v1::PASSWORD);
+  pw.set_service("registry.test");
+  pw.set_client_id("test");
+  pw.set_offline_token(true);
+  pw.mutable_credentials()->mutable_username_secret()->set_username("alice");
+  pw.mutable_credentials()->mutable_username_secret()->set_secret("password-alice");
+  pw.add_scopes("repository:alice/app:pull");
+  v1::IssueTokenResponse first;
+  s = tokens_->IssueToken(As("").get(), pw, &first);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_FALSE(first.refresh_token().empty());
+  v1::IssueTokenRequest refresh;
+  refresh.set_grant_type(v1::REFRESH_TOKEN);
+  refresh.set_service("registry.test");
+  refresh.set_client_id("test");
+  refresh.set_refresh_token(first.refresh_token());
+  refresh.add_scopes("repository:alice/app:push");
+  v1::IssueTokenResponse again;
+  s = tokens_->IssueToken(As("").get(), refresh, &again);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(again.subject(), "alice");
+  EXPECT_EQ(again.scope(), "repository:alice/app:push");
+
+  v1::UpdateUserRequest off;
+  off.set_id("alice");
+  off.mutable_user()->set_enabled(false);
+  v1::User user;
+  ASSERT_TRUE(users_->UpdateUser(As(root_).get(), off, &user).ok());
+  EXPECT_EQ(tokens_->IssueToken(As("").get(), refresh, &again).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
 }
 
 }  // namespace

@@ -86,7 +86,15 @@ void TokenModule::WatchLoop() {
       if (mu_.AwaitWithTimeout(absl::Condition(&stopping), tick)) return;
     }
     if (reload_interval_ > absl::ZeroDuration()) {
+      const std::shared_ptr<const KeySet> before = ring_->Current();
       absl::Status s = ring_->ReloadIfChanged();
+      const std::shared_ptr<const KeySet> after = ring_->Current();
+      if (after != nullptr && before != nullptr && before->active->kid() != after->active->kid()) {
+        // Tokens of the reuse cache carry the previous key: from now on hand out new ones.
+        issuer_->ForgetAll();
+        LogInfo("token signing key rotated",
+                {{"dir", ring_->dir()}, {"key", after->active->name()}, {"kid", after->active->kid()}});
+      }
       if (!s.ok() && s.ToString() != last.ToString()) {
         LogError("re-reading the token signing keys failed; still signing with the last good "
                  "keys (if any)",
