@@ -152,6 +152,7 @@ void BuildRouter(Router& router, Upstreams& upstreams) {
   RegisterHealthRoutes(router, upstreams);
   RegisterAuthRoutes(router, upstreams);
   RegisterOpenApiRoutes(router, upstreams);
+  RegisterTokenRoutes(router, upstreams);
 }
 
 absl::StatusOr<std::unique_ptr<ServiceModule>> CreateModule(ServiceRuntime& runtime,

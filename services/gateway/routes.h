@@ -73,4 +73,7 @@ void RegisterOpenApiRoutes(Router& router, Upstreams& upstreams);
 // The document served there.
 absl::string_view OpenApiDocument();
 
+// GET|POST /v2/token and /auth/token: Docker registry tokens (TokenService), routes_token.cc.
+void RegisterTokenRoutes(Router& router, Upstreams& upstreams);
+
 }  // namespace portunus::gateway
