@@ -48,10 +48,10 @@ void RenderNode(const std::map<std::string, std::string>& values, const std::str
   }
 }
 
-absl::Status GenerateSigningKey(const std::string& key, const std::string& cert) {
-  absl::StatusOr<CommandResult> r = RunCommand(
-      "openssl", {"req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
-                  "-days", "30", "-subj", "/CN=portunus-token-signer"});
+absl::Status GenerateSigningKey(const std::string& dir, const std::string& algorithm) {
+  absl::StatusOr<CommandResult> r =
+      RunCommand(BinaryPath("portunusctl"),
+                 {"keys", "generate", "--algorithm", algorithm, "--days", "30", "--dir", dir});
   if (!r.ok()) return r.status();
   if (!r->ok()) return absl::InternalError(r->Describe());
   return absl::OkStatus();
@@ -118,13 +118,12 @@ absl::StatusOr<std::unique_ptr<Stack>> Stack::Create(Options options) {
   Stack& st = *stack;
   st.internal_secret_ = RandomHex(24);
   st.webhook_secret_ = RandomHex(24);
-  // TODO(token issue): `portunusctl keys generate` instead of openssl.
-  st.signing_key_path_ = st.dir_.Sub("token-signing.key");
-  st.signing_cert_path_ = st.dir_.Sub("token-signing.crt");
-  st.bundle_path_ = st.signing_cert_path_;
-  if (absl::Status s = GenerateSigningKey(st.signing_key_path_, st.signing_cert_path_); !s.ok()) {
+  st.keys_dir_ = st.dir_.Sub("token-keys");
+  st.bundle_path_ = st.dir_.Sub("bundle.crt");
+  if (absl::Status s = GenerateSigningKey(st.keys_dir_, st.options_.key_algorithm); !s.ok()) {
     return s;
   }
+  if (absl::Status s = st.WriteBundle(); !s.ok()) return s;
 
   std::map<std::string, std::string>& c = st.config_;
   // The database: a libpq keyword DSN, split into the db.* keys.
@@ -158,6 +157,11 @@ absl::StatusOr<std::unique_ptr<Stack>> Stack::Create(Options options) {
   st.gateway_listen_ = absl::StrCat("127.0.0.1:", PickFreePort());
   if (IsKnownConfigKey("gateway.listen")) c["gateway.listen"] = st.gateway_listen_;
   if (IsKnownConfigKey("auth.token.issuer")) c["auth.token.issuer"] = "portunus";
+  if (IsKnownConfigKey("auth.token.keys_dir")) c["auth.token.keys_dir"] = st.keys_dir_;
+  // Key rotation in tests: the auth service notices a changed key directory within a second.
+  if (IsKnownConfigKey("auth.token.keys_reload_interval")) {
+    c["auth.token.keys_reload_interval"] = "1s";
+  }
   for (const auto& [key, value] : st.options_.config) c[key] = value;
   if (c.count("gateway.listen")) st.gateway_listen_ = c["gateway.listen"];
 
@@ -288,6 +292,14 @@ RegistryServer::Options Stack::RegistryOptions() const {
   o.notify_url = webhook_url();
   o.notify_secret = webhook_secret_;
   return o;
+}
+
+absl::Status Stack::WriteBundle() {
+  absl::StatusOr<CommandResult> r =
+      RunCommand(BinaryPath("portunusctl"), {"keys", "bundle", "--dir", keys_dir_});
+  if (!r.ok()) return r.status();
+  if (!r->ok()) return absl::InternalError(r->Describe());
+  return WriteFile(bundle_path_, r->out, 0644);
 }
 
 absl::StatusOr<CommandResult> Stack::RunCtl(std::vector<std::string> args,

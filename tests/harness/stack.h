@@ -59,6 +59,9 @@ class Stack {
     // dropped, so a developer's shell cannot change the test).
     std::vector<std::pair<std::string, std::string>> env;
     bool migrate = true;  // pass --migrate
+    // The algorithm of the token signing key `portunusctl keys generate` makes (RS256, RS384,
+    // RS512, ES256).
+    std::string key_algorithm = "RS256";
     absl::Duration ready_timeout = absl::Seconds(60);
   };
 
@@ -103,11 +106,13 @@ class Stack {
   const std::map<std::string, std::string>& config() const { return config_; }
   const std::string& internal_secret() const { return internal_secret_; }
   const std::string& webhook_secret() const { return webhook_secret_; }
-  // The token signing key (PEM), its self-signed certificate, and the bundle the registry
-  // trusts. TODO(token issue): generate with `portunusctl keys generate` instead of openssl.
-  const std::string& signing_key_path() const { return signing_key_path_; }
-  const std::string& signing_cert_path() const { return signing_cert_path_; }
+  // The token key directory (auth.token.keys_dir; made with `portunusctl keys generate`), and
+  // the bundle the registry trusts (`portunusctl keys bundle` of it).
+  const std::string& keys_dir() const { return keys_dir_; }
   const std::string& bundle_path() const { return bundle_path_; }
+  // Rewrites bundle_path() from `portunusctl keys bundle` (after keys were added); the registry
+  // reads it when it (re)starts.
+  absl::Status WriteBundle();
 
   // Options for a RegistryServer wired to this stack: on registry_url's port, realm =
   // token_realm(), service = registry.service, issuer "portunus", the bundle, and notifications
@@ -130,8 +135,7 @@ class Stack {
   std::map<std::string, std::string> config_;
   std::string internal_secret_;
   std::string webhook_secret_;
-  std::string signing_key_path_;
-  std::string signing_cert_path_;
+  std::string keys_dir_;
   std::string bundle_path_;
   std::string gateway_listen_;
   std::map<std::string, std::unique_ptr<Process>> processes_;
