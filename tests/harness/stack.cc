@@ -233,7 +233,17 @@ absl::Status Stack::WaitReady(const std::string& service, absl::Duration timeout
 }
 
 absl::Status Stack::Start() {
+  // The auth service first: every other service calls it (credentials, registry tokens), and a
+  // gRPC channel that found it not listening yet fails calls fast during its reconnect backoff,
+  // which would race with the test's first requests.
+  const bool has_auth =
+      std::find(options_.services.begin(), options_.services.end(), "auth") != options_.services.end();
+  if (has_auth) {
+    if (absl::Status s = StartService("auth"); !s.ok()) return s;
+    if (absl::Status s = WaitReady("auth", options_.ready_timeout); !s.ok()) return s;
+  }
   for (const std::string& svc : options_.services) {
+    if (svc == "auth" && has_auth) continue;
     if (absl::Status s = StartService(svc); !s.ok()) return s;
   }
   for (const std::string& svc : options_.services) {

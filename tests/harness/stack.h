@@ -70,8 +70,9 @@ class Stack {
   // Stops every running service.
   ~Stack();
 
-  // Starts every service of options.services at once and waits until each is ready. On error
-  // the message names the service and carries the tail of its log.
+  // Starts the auth service and waits until it is ready, then every other service of
+  // options.services at once, and waits until each is ready. On error the message names the
+  // service and carries the tail of its log.
   absl::Status Start();
   // Spawns one service (no waiting). kFailedPrecondition when it is running already.
   absl::Status StartService(const std::string& service);
