@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <map>
+#include <regex>
 
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
@@ -171,6 +172,29 @@ TEST_F(GatewayModuleTest, CountsRequestsByRoutePattern) {
   EXPECT_THAT(text, HasSubstr("http_requests_in_flight 0"));
   EXPECT_THAT(text, ::testing::Not(HasSubstr("1234")));  // never the raw path
   EXPECT_EQ(module_->HttpStats().accepts, 3);
+}
+
+TEST_F(GatewayModuleTest, GatewayStatusReportsTheHttpServersCounters) {
+  Request("GET /api/v1/_ping HTTP/1.1\r\nHost: x\r\n\r\n");
+  Request("GET /api/v1/_ping HTTP/1.1\r\nHost: x\r\n\r\n");
+  Response r = Request("GET /gateway_status HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(r.result_int(), 200);
+  EXPECT_EQ(r[http::field::content_type], "text/plain");
+  // nginx's stub_status layout, as its parsers (nginx-prometheus-exporter, telegraf) read it.
+  std::smatch m;
+  const std::string body = r.body();
+  ASSERT_TRUE(std::regex_match(body, m,
+                               std::regex("Active connections: ([0-9]+) \n"
+                                          "server accepts handled requests\n"
+                                          " ([0-9]+) ([0-9]+) ([0-9]+) \n"
+                                          "Reading: ([0-9]+) Writing: ([0-9]+) Waiting: ([0-9]+) \n")))
+      << body;
+  EXPECT_GE(std::stoi(m[1]), 1);  // this request's connection, maybe the earlier ones closing
+  EXPECT_EQ(m[2], "3");           // three connections accepted
+  EXPECT_EQ(m[3], "3");           // and handled
+  EXPECT_EQ(m[4], "3");           // three requests, this one included
+  EXPECT_GE(std::stoi(m[6]), 1);  // this one is being written
+  EXPECT_EQ(std::stoi(m[1]), std::stoi(m[5]) + std::stoi(m[6]) + std::stoi(m[7])) << body;
 }
 
 TEST_F(GatewayModuleTest, MetricsPassPromtool) {
