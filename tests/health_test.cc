@@ -547,7 +547,15 @@ TEST_F(HealthTest, ClusterStatusThroughTheGatewayIsForAdministratorsByHttpBasic)
   ASSERT_TRUE(anonymous.ok()) << anonymous.status();
   EXPECT_EQ(anonymous->status, 401) << anonymous->raw;
 
-  absl::StatusOr<GatewayAnswer> wrong = get({{"Authorization", basic("alice", "not-it")}});
+  // The health service asks auth; its channel may still be in gRPC's reconnect backoff from
+  // checks that ran while auth was starting (503 "cannot check credentials" meanwhile).
+  absl::StatusOr<GatewayAnswer> wrong;
+  PollUntil(
+      [&] {
+        wrong = get({{"Authorization", basic("alice", "not-it")}});
+        return wrong.ok() && wrong->status != 503;
+      },
+      absl::Seconds(30), absl::Milliseconds(100));
   ASSERT_TRUE(wrong.ok()) << wrong.status();
   EXPECT_EQ(wrong->status, 401) << wrong->raw;
   EXPECT_TRUE(wrong->body.contains("message")) << wrong->raw;
