@@ -10,6 +10,9 @@ int main(int argc, char** argv) {
   spec.migrations = &portunus::catalog::Migrations();
   spec.endpoint = &portunus::CommonConfig::catalog;
   spec.bind = [&config](portunus::ConfigBinder* b) { portunus::catalog::BindCatalogConfig(b, &config); };
+  // Webhook deliveries wait on the group commit in a worker thread: enough threads for many
+  // concurrent notifications to share one transaction.
+  spec.workers = 32;
   spec.create = [&config](portunus::ServiceRuntime& rt) {
     return portunus::catalog::CreateModule(rt, config);
   };

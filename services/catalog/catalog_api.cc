@@ -1,0 +1,233 @@
+#include "services/catalog/catalog_api.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "services/common/log.h"
+#include "services/common/status_macros.h"
+#include "services/common/status_mapping.h"
+
+namespace portunus::catalog {
+
+CatalogApi::CatalogApi(Options options, CatalogStore& store, RegistryClient& registry,
+                       AccessClient& access, const Clock& clock)
+    : options_(options), store_(store), registry_(registry), access_(access), clock_(clock) {}
+
+absl::StatusOr<Caller> CatalogApi::Authenticate(const CallCredentials& credentials) {
+  return access_.Authenticate(credentials);
+}
+
+absl::Status CatalogApi::RequirePrivileged(const Caller& caller) {
+  if (caller.privileged()) return absl::OkStatus();
+  if (caller.anonymous()) return absl::UnauthenticatedError("authentication required");
+  return absl::PermissionDeniedError("only administrators may do this");
+}
+
+absl::StatusOr<NamespaceFilter> CatalogApi::Visible(const Caller& caller) {
+  if (caller.anonymous() && !options_.anonymous_browsing) {
+    return absl::UnauthenticatedError(
+        "authentication required: anonymous browsing is disabled");
+  }
+  return access_.PullableNamespaces(caller);
+}
+
+absl::Status CatalogApi::RequireDelete(const Caller& caller, const std::string& repository) {
+  if (caller.anonymous()) return absl::UnauthenticatedError("authentication required");
+  PORTUNUS_ASSIGN_OR_RETURN(bool may, access_.MayDelete(caller, repository));
+  if (!may) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("you may not delete images in repository ", repository));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::pair<std::vector<RepositoryRecord>, int64_t>> CatalogApi::ListRepositories(
+    const Caller& caller, int64_t namespace_id, const std::string& query,
+    const PageRequest& page) {
+  PORTUNUS_ASSIGN_OR_RETURN(NamespaceFilter filter, Visible(caller));
+  RepositoryQuery q;
+  q.filter = std::move(filter);
+  q.namespace_id = namespace_id;
+  q.name_contains = query;
+  q.page = page;
+  return store_.ListRepositories(q);
+}
+
+absl::StatusOr<RepositoryRecord> CatalogApi::GetRepository(const Caller& caller, int64_t id) {
+  PORTUNUS_ASSIGN_OR_RETURN(NamespaceFilter filter, Visible(caller));
+  absl::StatusOr<RepositoryRecord> r = store_.GetRepository(id);
+  if (r.ok() && !filter.Allows(r->namespace_name)) {
+    return absl::NotFoundError(absl::StrCat("repository ", id, " not found"));
+  }
+  return r;
+}
+
+absl::StatusOr<std::pair<std::vector<TagRecord>, int64_t>> CatalogApi::ListTags(
+    const Caller& caller, int64_t repository_id, const PageRequest& page) {
+  PORTUNUS_ASSIGN_OR_RETURN(RepositoryRecord repo, GetRepository(caller, repository_id));
+  return store_.ListTags(repo.id, NamespaceFilter{true, {}}, page);
+}
+
+absl::StatusOr<std::vector<TagGroupRecord>> CatalogApi::GroupedTags(const Caller& caller,
+                                                                    int64_t repository_id) {
+  PageRequest all;
+  all.all = true;
+  PORTUNUS_ASSIGN_OR_RETURN(auto tags, ListTags(caller, repository_id, all));
+  std::map<std::string, TagGroupRecord> groups;
+  for (TagRecord& t : tags.first) {
+    TagGroupRecord& g = groups[t.digest];
+    g.digest = t.digest;
+    g.tags.push_back(std::move(t));
+  }
+  std::vector<TagGroupRecord> out;
+  for (auto& [digest, g] : groups) {
+    std::sort(g.tags.begin(), g.tags.end(),
+              [](const TagRecord& a, const TagRecord& b) { return a.name < b.name; });
+    out.push_back(std::move(g));
+  }
+  auto newest = [](const TagGroupRecord& g) {
+    absl::Time t = absl::InfinitePast();
+    for (const TagRecord& r : g.tags) t = std::max(t, r.updated_at);
+    return t;
+  };
+  std::stable_sort(out.begin(), out.end(), [&](const TagGroupRecord& a, const TagGroupRecord& b) {
+    return newest(a) > newest(b);
+  });
+  return out;
+}
+
+absl::StatusOr<TagRecord> CatalogApi::GetTag(const Caller& caller, int64_t id) {
+  PORTUNUS_ASSIGN_OR_RETURN(NamespaceFilter filter, Visible(caller));
+  absl::StatusOr<TagRecord> t = store_.GetTag(id);
+  if (t.ok() && !filter.Allows(t->namespace_name)) {
+    return absl::NotFoundError(absl::StrCat("tag ", id, " not found"));
+  }
+  return t;
+}
+
+absl::StatusOr<std::pair<std::vector<TagRecord>, int64_t>> CatalogApi::ListAllTags(
+    const Caller& caller, const PageRequest& page) {
+  PORTUNUS_RETURN_IF_ERROR(RequirePrivileged(caller));
+  return store_.ListTags(0, NamespaceFilter{true, {}}, page);
+}
+
+absl::StatusOr<std::vector<std::string>> CatalogApi::DeleteTag(const Caller& caller, int64_t id) {
+  PORTUNUS_ASSIGN_OR_RETURN(TagRecord tag, GetTag(caller, id));
+  PORTUNUS_RETURN_IF_ERROR(RequireDelete(caller, tag.repository));
+
+  // What the registry has under this tag right now (the catalog may lag behind).
+  absl::StatusOr<FetchedManifest> current = registry_.GetManifest(tag.repository, tag.name);
+  std::vector<std::string> restored;
+  if (current.ok()) {
+    PORTUNUS_ASSIGN_OR_RETURN(std::vector<std::string> listed, registry_.ListTags(tag.repository));
+    // Siblings: other tags the registry has at the same digest.
+    std::vector<std::string> siblings;
+    for (const std::string& other : listed) {
+      if (other == tag.name) continue;
+      absl::StatusOr<ManifestHead> head = registry_.HeadManifest(tag.repository, other);
+      if (absl::IsNotFound(head.status())) continue;
+      if (!head.ok()) return head.status();
+      if (head->digest == current->digest) siblings.push_back(other);
+    }
+    PORTUNUS_RETURN_IF_ERROR(registry_.DeleteManifest(tag.repository, current->digest));
+    // The window opens: the siblings are gone from the registry until put back.
+    std::vector<std::string> lost;
+    for (const std::string& sibling : siblings) {
+      absl::Status put;
+      for (int attempt = 0; attempt < std::max(1, options_.put_back_attempts); ++attempt) {
+        absl::StatusOr<std::string> d = registry_.PutManifest(
+            tag.repository, sibling, current->media_type, current->body);
+        put = d.status();
+        if (put.ok()) break;
+      }
+      if (put.ok()) {
+        restored.push_back(sibling);
+      } else {
+        lost.push_back(sibling);
+        LogError("tag delete: could not put the manifest back under a sibling tag",
+                 {{"repository", tag.repository}, {"tag", sibling},
+                  {"digest", current->digest}, {"error", put}});
+      }
+    }
+    if (!lost.empty()) {
+      return absl::InternalError(absl::StrCat(
+          "deleted ", tag.repository, ":", tag.name, " but could not put ", current->digest,
+          " back under ", absl::StrJoin(lost, ", "), "; push those tags again"));
+    }
+  } else if (!absl::IsNotFound(current.status())) {
+    return current.status();
+  }
+  PORTUNUS_RETURN_IF_ERROR(store_.Write([&](CatalogWriter& w) -> absl::Status {
+    PORTUNUS_ASSIGN_OR_RETURN(bool deleted, w.DeleteTag(tag.repository, tag.name, std::nullopt));
+    (void)deleted;
+    PORTUNUS_ASSIGN_OR_RETURN(bool removed, w.RemoveRepositoryIfEmpty(tag.repository));
+    (void)removed;
+    return absl::OkStatus();
+  }));
+  LogInfo("tag deleted", {{"repository", tag.repository}, {"tag", tag.name},
+                          {"by", caller.name}, {"restored_siblings", absl::StrJoin(restored, ",")}});
+  return restored;
+}
+
+absl::StatusOr<int> CatalogApi::DeleteRepository(const Caller& caller, int64_t id) {
+  PORTUNUS_ASSIGN_OR_RETURN(RepositoryRecord repo, GetRepository(caller, id));
+  PORTUNUS_RETURN_IF_ERROR(RequireDelete(caller, repo.full_name));
+  // Every digest the registry or the catalog knows for it.
+  std::set<std::string> digests;
+  absl::StatusOr<std::vector<std::string>> listed = registry_.ListTags(repo.full_name);
+  if (listed.ok()) {
+    for (const std::string& t : *listed) {
+      absl::StatusOr<ManifestHead> head = registry_.HeadManifest(repo.full_name, t);
+      if (head.ok()) digests.insert(head->digest);
+      if (!head.ok() && !absl::IsNotFound(head.status())) return head.status();
+    }
+  } else if (!absl::IsNotFound(listed.status())) {
+    return listed.status();
+  }
+  PORTUNUS_ASSIGN_OR_RETURN(auto known, store_.TagsOf(repo.full_name));
+  for (const auto& [tag, k] : known) digests.insert(k.digest);
+  int deleted = 0;
+  for (const std::string& digest : digests) {
+    absl::Status s = registry_.DeleteManifest(repo.full_name, digest);
+    if (s.ok()) {
+      ++deleted;
+    } else if (!absl::IsNotFound(s)) {
+      return s;
+    }
+  }
+  PORTUNUS_RETURN_IF_ERROR(store_.Write([&](CatalogWriter& w) -> absl::Status {
+    PORTUNUS_ASSIGN_OR_RETURN(bool removed, w.RemoveRepository(repo.full_name));
+    (void)removed;
+    return absl::OkStatus();
+  }));
+  LogInfo("repository deleted",
+          {{"repository", repo.full_name}, {"by", caller.name}, {"manifests", deleted}});
+  return deleted;
+}
+
+absl::StatusOr<CatalogStore::FeedPage> CatalogApi::ListFeed(const Caller& caller,
+                                                            int64_t after_seq, int limit) {
+  PORTUNUS_RETURN_IF_ERROR(RequirePrivileged(caller));
+  if (limit <= 0) limit = 100;
+  if (limit > 1000) {
+    return InvalidFieldError("limit", "must be between 1 and 1000");
+  }
+  if (after_seq < 0) return InvalidFieldError("after_seq", "must not be negative");
+  return store_.ListFeed(after_seq, limit);
+}
+
+absl::StatusOr<ManifestInfo> CatalogApi::GetManifest(const Caller& caller,
+                                                     const std::string& repository,
+                                                     const std::string& digest) {
+  PORTUNUS_RETURN_IF_ERROR(RequirePrivileged(caller));
+  if (!IsValidRepositoryName(repository)) {
+    return InvalidFieldError("repository", "not a valid repository name");
+  }
+  if (!IsValidDigest(digest)) return InvalidFieldError("digest", "not a valid digest");
+  return store_.GetManifest(repository, digest);
+}
+
+}  // namespace portunus::catalog

@@ -1,0 +1,122 @@
+#include "services/catalog/event_ingestor.h"
+
+#include <map>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "services/catalog/notification_parser.h"
+#include "services/common/registry_client.h"
+
+namespace portunus::catalog {
+
+bool SecretEquals(absl::string_view a, absl::string_view b) {
+  // Compare fixed-length digests so neither the content nor the length leaks through timing.
+  const std::string da = Sha256Digest(a);
+  const std::string db = Sha256Digest(b);
+  unsigned char diff = 0;
+  for (size_t i = 0; i < da.size(); ++i) {
+    diff |= static_cast<unsigned char>(da[i] ^ db[i]);
+  }
+  return diff == 0;
+}
+
+EventIngestor::EventIngestor(Options options, EventStore& store)
+    : options_(std::move(options)), store_(store) {}
+
+int64_t EventIngestor::transactions() const {
+  absl::MutexLock lock(&mu_);
+  return transactions_;
+}
+
+void EventIngestor::CommitBatch(std::vector<Pending*> batch) {
+  // One row per event id: the first occurrence may be new, later ones are duplicates.
+  std::vector<NewEvent> unique;
+  std::map<std::string, size_t> index;
+  std::vector<std::vector<size_t>> positions(batch.size());
+  for (size_t b = 0; b < batch.size(); ++b) {
+    for (const NewEvent& e : *batch[b]->events) {
+      auto [it, fresh] = index.emplace(e.event_id, unique.size());
+      if (fresh) {
+        unique.push_back(e);
+        positions[b].push_back(it->second);
+      } else {
+        positions[b].push_back(SIZE_MAX);
+      }
+    }
+  }
+  absl::StatusOr<std::vector<bool>> inserted = store_.Insert(unique);
+  absl::MutexLock lock(&mu_);
+  ++transactions_;
+  for (size_t b = 0; b < batch.size(); ++b) {
+    Pending* p = batch[b];
+    if (!inserted.ok()) {
+      p->status = inserted.status();
+    } else {
+      for (size_t pos : positions[b]) p->inserted.push_back(pos != SIZE_MAX && (*inserted)[pos]);
+    }
+    p->done = true;
+  }
+}
+
+absl::StatusOr<std::vector<bool>> EventIngestor::Store(const std::vector<NewEvent>& events) {
+  if (events.empty()) return std::vector<bool>();
+  Pending me{&events, {}, absl::OkStatus(), false};
+  absl::MutexLock lock(&mu_);
+  queue_.push_back(&me);
+  while (!me.done) {
+    if (in_flight_ < options_.max_concurrent_commits && !queue_.empty()) {
+      // Lead: take what is queued (up to max_batch events) into one transaction.
+      std::vector<Pending*> batch;
+      size_t n = 0;
+      while (!queue_.empty() &&
+             (batch.empty() || n + queue_.front()->events->size() <= options_.max_batch)) {
+        n += queue_.front()->events->size();
+        batch.push_back(queue_.front());
+        queue_.pop_front();
+      }
+      ++in_flight_;
+      mu_.Unlock();
+      CommitBatch(std::move(batch));
+      mu_.Lock();
+      --in_flight_;
+      cv_.SignalAll();
+    } else {
+      cv_.Wait(&mu_);
+    }
+  }
+  if (!me.status.ok()) return me.status;
+  return me.inserted;
+}
+
+absl::StatusOr<IngestCounts> EventIngestor::Ingest(absl::string_view authorization,
+                                                   absl::string_view content_type,
+                                                   absl::string_view body) {
+  absl::string_view token = absl::StripLeadingAsciiWhitespace(authorization);
+  const bool bearer = absl::StartsWithIgnoreCase(token, "bearer ");
+  if (options_.webhook_secret.empty()) {
+    return absl::UnauthenticatedError(
+        "webhook secret is not configured (catalog.webhook_secret): notifications are refused");
+  }
+  if (!bearer || !SecretEquals(absl::StripAsciiWhitespace(token.substr(7)), options_.webhook_secret)) {
+    return absl::UnauthenticatedError(
+        "webhook requires Authorization: Bearer <catalog.webhook_secret>");
+  }
+  ParsedNotification parsed = ParseNotification(content_type, body);
+  IngestCounts counts;
+  counts.ignored = parsed.ignored;
+  absl::StatusOr<std::vector<bool>> inserted = Store(parsed.events);
+  if (!inserted.ok()) return inserted.status();
+  for (size_t i = 0; i < parsed.events.size(); ++i) {
+    if (!(*inserted)[i]) {
+      ++counts.duplicates;
+    } else if (parsed.events[i].status == EventStatus::kRejected) {
+      ++counts.rejected;
+    } else {
+      ++counts.stored;
+    }
+  }
+  return counts;
+}
+
+}  // namespace portunus::catalog
