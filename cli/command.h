@@ -101,5 +101,7 @@ void RegisterVulnDbCommands(CommandRegistry& registry);  // vulndb_commands.cc
 void RegisterKeysCommands(CommandRegistry& registry);
 // bootstrap, users, tokens, teams, members, namespaces, explain (identity_commands.cc).
 void RegisterIdentityCommands(CommandRegistry& registry);
+void RegisterRegistryCommands(CommandRegistry& registry);
+void RegisterSyncCommands(CommandRegistry& registry);
 
 }  // namespace portunus::cli

@@ -70,6 +70,8 @@ int Main(int argc, char** argv) {
   RegisterVulnDbCommands(registry);
   RegisterKeysCommands(registry);
   RegisterIdentityCommands(registry);
+  RegisterRegistryCommands(registry);
+  RegisterSyncCommands(registry);
 
   CliContext ctx;
   ctx.server = Env("PORTUNUSCTL_SERVER", "http://127.0.0.1:8080");

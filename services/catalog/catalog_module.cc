@@ -260,7 +260,7 @@ void BindCatalogConfig(ConfigBinder* b, CatalogConfig* c) {
          "The safety brake never engages for fewer deletions than this.")
       .Range(0, 1000000);
   b->Bool("anonymous_browsing.enabled", &c->anonymous_browsing, true,
-          "Anonymous visitors may browse and search public namespaces.");
+          "Anonymous clients may list public namespaces (they may always pull from them).");
   b->Int("catalog.sync.max_delete_percent", &c->sync_max_delete_percent, 20,
          "Safety brake: a pass that would delete more than this percentage of the known tags "
          "deletes nothing until `portunusctl sync --force`.")

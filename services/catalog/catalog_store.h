@@ -111,6 +111,8 @@ class CatalogStore {
   virtual absl::StatusOr<std::vector<std::string>> RepositoryNames() = 0;
   virtual absl::StatusOr<std::map<std::string, KnownTag>> TagsOf(const std::string& repository) = 0;
   virtual absl::StatusOr<int64_t> CountTags() = 0;
+  // The highest tag version handed out so far: tags written later have larger versions.
+  virtual absl::StatusOr<int64_t> CurrentTagVersion() = 0;
 
   // --- retention ---
   // Deletes feed entries created before `before`. Returns how many.

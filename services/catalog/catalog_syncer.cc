@@ -208,6 +208,14 @@ void CatalogSyncer::Run(bool deletes, SyncReport* report, const std::atomic<bool
   }
   report->brake.known_tags = *known_tags;
   const std::set<std::string> known(known_names->begin(), known_names->end());
+  // Tags written after this point (by events during the pass) are never deleted by it.
+  absl::StatusOr<int64_t> version_before = store_.CurrentTagVersion();
+  if (!version_before.ok()) {
+    report->state = SyncState::kFailed;
+    report->error = absl::StrCat("reading the catalog: ", version_before.status().message());
+    report->finished_at = clock_.Now();
+    return;
+  }
 
   absl::StatusOr<std::vector<std::string>> names = ListAllRepositories(registry_, options_.page_size);
   if (!names.ok()) {
@@ -273,7 +281,10 @@ void CatalogSyncer::Run(bool deletes, SyncReport* report, const std::atomic<bool
       continue;
     }
     RepoDeletes d{gone, {}, true};
-    for (const auto& [tag, k] : *tags) d.tags.push_back({tag, k.digest, k.version});
+    for (const auto& [tag, k] : *tags) {
+      // Read after the listing: only what existed before the pass may go.
+      if (k.version <= *version_before) d.tags.push_back({tag, k.digest, k.version});
+    }
     would_delete += static_cast<int64_t>(d.tags.size());
     planned.push_back(std::move(d));
   }

@@ -270,6 +270,34 @@ TEST_F(CatalogSyncerTest, AnEventDuringThePassIsNeverUndone) {
   EXPECT_NE(newer, old_t0);
 }
 
+TEST_F(CatalogSyncerTest, ARepositoryPushedAgainDuringThePassKeepsItsNewTags) {
+  Fill(1, 1);  // ns0/repo0:t0
+  registry_.PushImage("other/x", "v1", Img("x"));
+  Run();
+  registry_.RemoveRepository("ns0/repo0");  // gone from the registry's catalog...
+  const std::string fresh = registry_.PushImage("elsewhere/y", "v1", Img("fresh"));
+  // ...and pushed again after the pass listed the catalog: its event lands mid-pass.
+  InterleavingRegistry wrapped(registry_, [&](const std::string& repo) {
+    if (repo != "other/x") return;
+    ASSERT_TRUE(store_.Write([&](CatalogWriter& w) -> absl::Status {
+      PutTagRequest put;
+      put.repository = "ns0/repo0";
+      put.namespace_name = "ns0";
+      put.tag = "fresh";
+      put.manifest.digest = fresh;
+      put.manifest.media_type = kMediaTypeOciManifest;
+      put.at = clock_.Now();
+      return w.PutTag(put).status();
+    }).ok());
+  });
+  SyncReport r;
+  CatalogSyncer(CatalogSyncer::Options{}, store_, wrapped, access_, clock_).Run(true, &r);
+  EXPECT_EQ(r.deleted, 1);  // t0 only
+  EXPECT_EQ(r.repositories_deleted, 0);
+  EXPECT_EQ(store_.Tags("ns0/repo0").size(), 1u);
+  EXPECT_EQ(store_.Tags("ns0/repo0").count("fresh"), 1u);
+}
+
 // ----- coordinator -----
 
 class SyncCoordinatorTest : public CatalogSyncerTest {

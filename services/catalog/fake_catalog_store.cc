@@ -300,6 +300,12 @@ absl::StatusOr<int64_t> FakeCatalogStore::CountTags() {
   return static_cast<int64_t>(state_.tags.size());
 }
 
+absl::StatusOr<int64_t> FakeCatalogStore::CurrentTagVersion() {
+  absl::MutexLock lock(&mu_);
+  if (absl::Status s = TakeFailure(); !s.ok()) return s;
+  return state_.next_version - 1;
+}
+
 absl::StatusOr<int64_t> FakeCatalogStore::PruneFeed(absl::Time before) {
   absl::MutexLock lock(&mu_);
   const size_t n = state_.feed.size();

@@ -15,9 +15,19 @@ namespace {
 
 namespace pb = ::portunus::catalog::v1;
 
-std::string Time(absl::Time t) {
-  if (t == absl::InfinitePast() || t == absl::InfiniteFuture()) return "";
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", t, absl::UTCTimeZone());
+// Unknown times stay unset (null in JSON).
+bool Known(absl::Time t) { return t != absl::InfinitePast() && t != absl::InfiniteFuture(); }
+
+void ToTimestamp(absl::Time t, google::protobuf::Timestamp* out) {
+  const int64_t micros = absl::ToUnixMicros(t);
+  int64_t seconds = micros / 1000000;
+  int64_t rest = micros % 1000000;
+  if (rest < 0) {
+    rest += 1000000;
+    --seconds;
+  }
+  out->set_seconds(seconds);
+  out->set_nanos(static_cast<int32_t>(rest * 1000));
 }
 
 std::string ImageId(const std::string& config_digest) {
@@ -30,10 +40,10 @@ absl::StatusOr<PageRequest> FromProto(const pb::PageRequest& p) {
   out.all = p.all();
   if (p.page() < 0) return InvalidFieldError("page", "must be at least 1");
   out.page = p.page() == 0 ? 1 : p.page();
-  if (p.per_page() < 0 || p.per_page() > 100) {
-    return InvalidFieldError("per_page", "must be between 1 and 100");
+  if (p.per_page() < 0 || p.per_page() > 500) {
+    return InvalidFieldError("per_page", "must be between 1 and 500");
   }
-  out.per_page = p.per_page() == 0 ? 25 : p.per_page();
+  out.per_page = p.per_page() == 0 ? 15 : p.per_page();
   out.sort_attr = p.sort_attr();
   const std::string order = absl::AsciiStrToLower(p.sort_order());
   if (!order.empty() && order != "asc" && order != "desc") {
@@ -63,8 +73,8 @@ void ToProto(const RepositoryRecord& r, pb::Repository* out) {
   out->mutable_namespace_()->set_id(r.namespace_id);
   out->mutable_namespace_()->set_name(r.namespace_name);
   out->set_tags_count(r.tags_count);
-  out->set_created_at(Time(r.created_at));
-  out->set_updated_at(Time(r.updated_at));
+  if (Known(r.created_at)) ToTimestamp(r.created_at, out->mutable_created_at());
+  if (Known(r.updated_at)) ToTimestamp(r.updated_at, out->mutable_updated_at());
 }
 
 void ToProto(const TagRecord& t, pb::Tag* out) {
@@ -76,13 +86,13 @@ void ToProto(const TagRecord& t, pb::Tag* out) {
   out->set_media_type(t.manifest.media_type);
   for (const Platform& p : t.manifest.platforms) ToProto(p, out->add_platforms());
   out->mutable_author()->set_name(t.author);
-  out->set_created_at(Time(t.created_at));
-  out->set_updated_at(Time(t.updated_at));
-  out->set_pulled_at(Time(t.pulled_at));
+  if (Known(t.created_at)) ToTimestamp(t.created_at, out->mutable_created_at());
+  if (Known(t.updated_at)) ToTimestamp(t.updated_at, out->mutable_updated_at());
+  if (Known(t.pulled_at)) ToTimestamp(t.pulled_at, out->mutable_pulled_at());
   out->set_repository_id(t.repository_id);
   out->set_repository(t.repository);
   out->set_config_digest(t.manifest.config_digest);
-  out->set_image_created_at(Time(t.manifest.image_created));
+  if (Known(t.manifest.image_created)) ToTimestamp(t.manifest.image_created, out->mutable_image_created_at());
 }
 
 pb::EventStatus ToProto(EventStatus s) {
@@ -111,10 +121,10 @@ void ToProto(const StoredEvent& e, pb::Event* out) {
   out->set_actor(e.event.actor);
   out->set_attempts(e.attempts);
   out->set_last_error(e.last_error);
-  out->set_received_at(Time(e.received_at));
-  out->set_event_time(Time(e.event.event_time));
-  if (e.event.status == EventStatus::kPending) out->set_next_attempt_at(Time(e.next_attempt_at));
-  out->set_processed_at(Time(e.processed_at));
+  if (Known(e.received_at)) ToTimestamp(e.received_at, out->mutable_received_at());
+  if (Known(e.event.event_time)) ToTimestamp(e.event.event_time, out->mutable_event_time());
+  if (e.event.status == EventStatus::kPending && Known(e.next_attempt_at)) ToTimestamp(e.next_attempt_at, out->mutable_next_attempt_at());
+  if (Known(e.processed_at)) ToTimestamp(e.processed_at, out->mutable_processed_at());
   out->set_payload(e.event.payload);
 }
 
@@ -141,8 +151,8 @@ void ToProto(const SyncReport& r, pb::SyncRun* out) {
   out->set_strategy(r.strategy);
   out->set_dry_run(r.dry_run);
   out->set_force(r.force);
-  out->set_started_at(Time(r.started_at));
-  out->set_finished_at(Time(r.finished_at));
+  if (Known(r.started_at)) ToTimestamp(r.started_at, out->mutable_started_at());
+  if (Known(r.finished_at)) ToTimestamp(r.finished_at, out->mutable_finished_at());
   out->set_repositories(r.repositories);
   out->set_tags(r.tags);
   out->set_added(r.added);
@@ -326,7 +336,7 @@ class CatalogGrpcService final : public pb::CatalogService::CallbackService {
         pe->set_digest(e.digest);
         pe->set_media_type(e.media_type);
         pe->set_tag(e.tag);
-        pe->set_created_at(Time(e.created_at));
+        if (Known(e.created_at)) ToTimestamp(e.created_at, pe->mutable_created_at());
       }
       resp->set_oldest_seq(page.oldest_seq);
       resp->set_latest_seq(page.latest_seq);
@@ -344,7 +354,7 @@ class CatalogGrpcService final : public pb::CatalogService::CallbackService {
       resp->set_media_type(m.media_type);
       resp->set_size(m.size);
       resp->set_config_digest(m.config_digest);
-      resp->set_image_created_at(Time(m.image_created));
+      if (Known(m.image_created)) ToTimestamp(m.image_created, resp->mutable_image_created_at());
       for (const Platform& p : m.platforms) ToProto(p, resp->add_platforms());
       for (const Layer& l : m.layers) {
         pb::Layer* pl = resp->add_layers();

@@ -621,6 +621,13 @@ absl::StatusOr<int64_t> PgCatalogStore::CountTags() {
   });
 }
 
+absl::StatusOr<int64_t> PgCatalogStore::CurrentTagVersion() {
+  return pool_.TransactValue<int64_t>([&](pqxx::work& w) -> absl::StatusOr<int64_t> {
+    return w.exec1("SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM catalog.tag_versions")[0]
+        .as<int64_t>();
+  });
+}
+
 absl::StatusOr<int64_t> PgCatalogStore::PruneFeed(absl::Time before) {
   return pool_.TransactValue<int64_t>([&](pqxx::work& w) -> absl::StatusOr<int64_t> {
     return static_cast<int64_t>(

@@ -45,6 +45,7 @@ class PgCatalogStore final : public CatalogStore {
   absl::StatusOr<std::vector<std::string>> RepositoryNames() override;
   absl::StatusOr<std::map<std::string, KnownTag>> TagsOf(const std::string& repository) override;
   absl::StatusOr<int64_t> CountTags() override;
+  absl::StatusOr<int64_t> CurrentTagVersion() override;
   absl::StatusOr<int64_t> PruneFeed(absl::Time before) override;
 
  private:

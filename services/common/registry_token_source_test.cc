@@ -4,6 +4,7 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "portunus/auth/v1/token.grpc.pb.h"
+#include "services/common/request_context.h"
 #include "services/common/testing/fake_clock.h"
 
 namespace portunus {
@@ -47,7 +48,9 @@ TEST(GrpcRegistryTokenSourceTest, AsksAuthAsTheInternalPrincipal) {
                                 absl::Seconds(5), clock);
   EXPECT_EQ(wrong.Fetch("registry.test", {}).status().code(), absl::StatusCode::kUnauthenticated);
   server->Shutdown();
-  EXPECT_EQ(source.Fetch("registry.test", {}).status().code(), absl::StatusCode::kUnavailable);
+  // Nobody listens on port 1: the call fails as unavailable (retry later).
+  GrpcRegistryTokenSource down(MakeChannel("127.0.0.1:1"), "x", absl::Seconds(2), clock);
+  EXPECT_EQ(down.Fetch("registry.test", {}).status().code(), absl::StatusCode::kUnavailable);
 }
 
 }  // namespace

@@ -162,6 +162,7 @@ absl::StatusOr<std::unique_ptr<Stack>> Stack::Create(Options options) {
   if (IsKnownConfigKey("auth.token.keys_reload_interval")) {
     c["auth.token.keys_reload_interval"] = "1s";
   }
+  if (IsKnownConfigKey("catalog.webhook_secret")) c["catalog.webhook_secret"] = st.webhook_secret_;
   for (const auto& [key, value] : st.options_.config) c[key] = value;
   if (c.count("gateway.listen")) st.gateway_listen_ = c["gateway.listen"];
 

@@ -1,0 +1,165 @@
+// catalog_ingest_bench: registry notifications stored durably per second with concurrent
+// senders (docs/benchmarks.md). Each sender posts one event per request, like the registry
+// (a real push-manifest payload with a fresh event id), and a request counts only once its
+// event is committed.
+//
+//   --mode direct   EventIngestor + PgEventStore in this process on a durable PostgreSQL
+//                   (fsync on, synchronous_commit on): the catalog's own ceiling;
+//   --mode http     POST <--url> (the gateway's /v2/webhooks/events) with the Bearer
+//                   --secret: the whole path (HTTP, gateway, gRPC, catalog, PostgreSQL).
+//
+//   ninja -C build catalog_ingest_bench && build/bench/catalog_ingest_bench --senders 32 --seconds 10
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "absl/time/clock.h"
+#include "services/catalog/event_ingestor.h"
+#include "services/catalog/migrations.h"
+#include "services/catalog/pg_catalog_store.h"
+#include "services/catalog/testdata/registry_events.h"
+#include "services/common/log.h"
+#include "services/common/migrator.h"
+#include "services/common/pg_pool.h"
+#include "tests/harness/postgres_server.h"
+#include "tests/harness/util.h"
+
+namespace portunus {
+namespace {
+
+constexpr char kContentType[] = "application/vnd.docker.distribution.events.v1+json";
+
+std::string Body(int sender, int64_t n) {
+  return absl::StrReplaceAll(catalog::testdata::kPushManifestOci,
+                             {{"81890f62-054f-4d83-9ec4-54e165a96dd0",
+                               absl::StrCat("bench-", sender, "-", n, "-", absl::ToUnixNanos(absl::Now()))}});
+}
+
+size_t Discard(char*, size_t s, size_t n, void*) { return s * n; }
+
+int Main(int argc, char** argv) {
+  std::string mode = "direct", url, secret;
+  int senders = 32, seconds = 10;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string k = argv[i], v = argv[i + 1];
+    if (k == "--mode") mode = v;
+    if (k == "--url") url = v;
+    if (k == "--secret") secret = v;
+    if (k == "--senders" && !absl::SimpleAtoi(v, &senders)) senders = 0;
+    if (k == "--seconds" && !absl::SimpleAtoi(v, &seconds)) seconds = 0;
+  }
+  if (senders <= 0 || seconds <= 0 || (mode != "direct" && mode != "http") ||
+      (mode == "http" && (url.empty() || secret.empty()))) {
+    std::fprintf(stderr,
+                 "usage: catalog_ingest_bench [--mode direct|http] [--senders N] [--seconds N]\n"
+                 "                            [--url URL --secret S]   (http mode)\n");
+    return 2;
+  }
+  InitLogging("catalog_ingest_bench", LogLevel::kWarn, false);
+  curl_global_init(CURL_GLOBAL_DEFAULT);
+
+  std::unique_ptr<harness::PostgresServer> pg;
+  std::unique_ptr<PgPool> pool;
+  std::unique_ptr<catalog::PgEventStore> store;
+  std::unique_ptr<catalog::EventIngestor> ingestor;
+  const std::string bench_secret = "bench-secret";
+  if (mode == "direct") {
+    harness::PostgresServer::Options po;
+    po.settings = {"fsync=on", "synchronous_commit=on", "full_page_writes=on"};
+    auto server = harness::PostgresServer::Start(po);
+    if (!server.ok()) {
+      std::fprintf(stderr, "postgres: %s\n", server.status().ToString().c_str());
+      return 1;
+    }
+    pg = std::move(*server);
+    pool = std::make_unique<PgPool>(PgPool::Options{pg->Dsn(), 8});
+    absl::StatusOr<int> m = Migrator(*pool, "catalog", catalog::Migrations()).Apply();
+    if (!m.ok()) {
+      std::fprintf(stderr, "migrations: %s\n", m.status().ToString().c_str());
+      return 1;
+    }
+    store = std::make_unique<catalog::PgEventStore>(*pool);
+    ingestor = std::make_unique<catalog::EventIngestor>(
+        catalog::EventIngestor::Options{bench_secret, 1000, 2}, *store);
+  }
+
+  std::atomic<bool> stop{false};
+  std::atomic<int64_t> stored{0}, errors{0};
+  std::vector<std::vector<double>> latencies(senders);
+  const absl::Time start = absl::Now();
+  std::vector<std::thread> threads;
+  for (int s = 0; s < senders; ++s) {
+    threads.emplace_back([&, s] {
+      CURL* curl = mode == "http" ? curl_easy_init() : nullptr;
+      struct curl_slist* headers = nullptr;
+      const std::string auth = "Authorization: Bearer " + secret;
+      if (curl != nullptr) {
+        headers = curl_slist_append(headers, "Content-Type: application/vnd.docker.distribution.events.v1+json");
+        headers = curl_slist_append(headers, auth.c_str());
+        headers = curl_slist_append(headers, "Expect:");
+        curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+        curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+        curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, Discard);
+        curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt(curl, CURLOPT_TIMEOUT, 30L);
+      }
+      for (int64_t n = 0; !stop.load(); ++n) {
+        const std::string body = Body(s, n);
+        const absl::Time t0 = absl::Now();
+        bool ok = false;
+        if (curl != nullptr) {
+          curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.data());
+          curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
+          long code = 0;
+          ok = curl_easy_perform(curl) == CURLE_OK &&
+               curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code) == CURLE_OK && code / 100 == 2;
+        } else {
+          absl::StatusOr<catalog::IngestCounts> r =
+              ingestor->Ingest("Bearer " + bench_secret, kContentType, body);
+          ok = r.ok() && r->stored == 1;
+        }
+        if (ok) {
+          stored.fetch_add(1);
+          latencies[s].push_back(absl::ToDoubleMilliseconds(absl::Now() - t0));
+        } else {
+          errors.fetch_add(1);
+        }
+      }
+      if (curl != nullptr) {
+        curl_slist_free_all(headers);
+        curl_easy_cleanup(curl);
+      }
+    });
+  }
+  absl::SleepFor(absl::Seconds(seconds));
+  stop.store(true);
+  for (std::thread& t : threads) t.join();
+  const double elapsed = absl::ToDoubleSeconds(absl::Now() - start);
+  std::vector<double> all;
+  for (const auto& l : latencies) all.insert(all.end(), l.begin(), l.end());
+  std::sort(all.begin(), all.end());
+  auto pct = [&](double p) { return all.empty() ? 0.0 : all[static_cast<size_t>(p * (all.size() - 1))]; };
+  std::printf("mode %s, %d senders, %.1f s: %lld events stored, %lld errors\n", mode.c_str(), senders,
+              elapsed, static_cast<long long>(stored.load()), static_cast<long long>(errors.load()));
+  std::printf("| mode | senders | events/s | p50 ms | p99 ms |%s\n|---|---|---|---|---|%s\n",
+              mode == "direct" ? " transactions |" : "", mode == "direct" ? "---|" : "");
+  std::printf("| %s | %d | %.0f | %.2f | %.2f |", mode.c_str(), senders, stored.load() / elapsed, pct(0.5),
+              pct(0.99));
+  if (ingestor) std::printf(" %lld |", static_cast<long long>(ingestor->transactions()));
+  std::printf("\n");
+  curl_global_cleanup();
+  return errors.load() == 0 ? 0 : 1;
+}
+
+}  // namespace
+}  // namespace portunus
+
+int main(int argc, char** argv) { return portunus::Main(argc, argv); }
