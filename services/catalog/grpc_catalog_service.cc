@@ -95,18 +95,18 @@ void ToProto(const TagRecord& t, pb::Tag* out) {
   if (Known(t.manifest.image_created)) ToTimestamp(t.manifest.image_created, out->mutable_image_created_at());
 }
 
-pb::EventStatus ToProto(EventStatus s) {
+pb::Event::Status ToProto(EventStatus s) {
   switch (s) {
     case EventStatus::kPending:
-      return pb::EVENT_PENDING;
+      return pb::Event::PENDING;
     case EventStatus::kDone:
-      return pb::EVENT_DONE;
+      return pb::Event::DONE;
     case EventStatus::kFailed:
-      return pb::EVENT_FAILED;
+      return pb::Event::FAILED;
     case EventStatus::kRejected:
-      return pb::EVENT_REJECTED;
+      return pb::Event::REJECTED;
   }
-  return pb::EVENT_STATUS_UNSPECIFIED;
+  return pb::Event::STATUS_UNSPECIFIED;
 }
 
 void ToProto(const StoredEvent& e, pb::Event* out) {
@@ -128,20 +128,20 @@ void ToProto(const StoredEvent& e, pb::Event* out) {
   out->set_payload(e.event.payload);
 }
 
-pb::SyncState ToProto(SyncState s) {
+pb::SyncRun::State ToProto(SyncState s) {
   switch (s) {
     case SyncState::kRunning:
-      return pb::SYNC_RUNNING;
+      return pb::SyncRun::RUNNING;
     case SyncState::kSucceeded:
-      return pb::SYNC_SUCCEEDED;
+      return pb::SyncRun::SUCCEEDED;
     case SyncState::kPartial:
-      return pb::SYNC_PARTIAL;
+      return pb::SyncRun::PARTIAL;
     case SyncState::kBraked:
-      return pb::SYNC_BRAKED;
+      return pb::SyncRun::BRAKED;
     case SyncState::kFailed:
-      return pb::SYNC_FAILED;
+      return pb::SyncRun::FAILED;
   }
-  return pb::SYNC_STATE_UNSPECIFIED;
+  return pb::SyncRun::STATE_UNSPECIFIED;
 }
 
 void ToProto(const SyncReport& r, pb::SyncRun* out) {
@@ -400,16 +400,16 @@ class EventGrpcService final : public pb::EventService::CallbackService {
       EventFilter filter;
       for (int s : req->statuses()) {
         switch (s) {
-          case pb::EVENT_PENDING:
+          case pb::Event::PENDING:
             filter.statuses.push_back(EventStatus::kPending);
             break;
-          case pb::EVENT_DONE:
+          case pb::Event::DONE:
             filter.statuses.push_back(EventStatus::kDone);
             break;
-          case pb::EVENT_FAILED:
+          case pb::Event::FAILED:
             filter.statuses.push_back(EventStatus::kFailed);
             break;
-          case pb::EVENT_REJECTED:
+          case pb::Event::REJECTED:
             filter.statuses.push_back(EventStatus::kRejected);
             break;
           default:

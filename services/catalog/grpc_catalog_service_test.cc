@@ -118,13 +118,13 @@ TEST_F(GrpcCatalogServiceTest, IngestChecksTheSecretAndCounts) {
   s = event_stub_->ListEvents(As("admin").get(), list, &events);
   ASSERT_TRUE(s.ok()) << s.error_message();
   ASSERT_EQ(events.events_size(), 2);
-  EXPECT_EQ(events.events(0).status(), pb::EVENT_REJECTED);
+  EXPECT_EQ(events.events(0).status(), pb::Event::REJECTED);
   EXPECT_THAT(events.events(0).last_error(), HasSubstr("not valid JSON"));
-  EXPECT_EQ(events.events(1).status(), pb::EVENT_PENDING);
+  EXPECT_EQ(events.events(1).status(), pb::Event::PENDING);
   EXPECT_EQ(events.events(1).actor(), "alice");
   EXPECT_TRUE(events.events(1).has_event_time());
   EXPECT_FALSE(events.events(1).has_processed_at());
-  list.add_statuses(pb::EVENT_REJECTED);
+  list.add_statuses(pb::Event::REJECTED);
   s = event_stub_->ListEvents(As("admin").get(), list, &events);
   EXPECT_EQ(events.page().total(), 1);
 
@@ -204,13 +204,13 @@ TEST_F(GrpcCatalogServiceTest, SyncPassesAndTheFeed) {
   grpc::Status s = sync_stub_->StartSync(As("alice").get(), start, &run);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
   ASSERT_TRUE(sync_stub_->StartSync(As("admin").get(), start, &run).ok());
-  EXPECT_EQ(run.state(), pb::SYNC_RUNNING);
+  EXPECT_EQ(run.state(), pb::SyncRun::RUNNING);
   EXPECT_TRUE(run.dry_run());
   sync_.WaitIdle();
   pb::GetSyncRunRequest get;
   get.set_id(run.id());
   ASSERT_TRUE(sync_stub_->GetSyncRun(As("admin").get(), get, &run).ok());
-  EXPECT_EQ(run.state(), pb::SYNC_SUCCEEDED);
+  EXPECT_EQ(run.state(), pb::SyncRun::SUCCEEDED);
   EXPECT_EQ(run.added(), 1);
   ASSERT_EQ(run.changes_size(), 1);
   EXPECT_EQ(run.changes(0).kind(), pb::SyncChange::ADD);
