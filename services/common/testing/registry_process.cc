@@ -41,7 +41,7 @@ absl::StatusOr<std::unique_ptr<RegistryProcess>> RegistryProcess::Start(
       "  delete: {enabled: ", options.delete_enabled ? "true" : "false", "}\n",
       "  cache: {blobdescriptor: inmemory}\n"
       "http:\n"
-      "  addr: 127.0.0.1:0\n"
+      "  addr: 127.0.0.1:", options.port, "\n"
       "  secret: portunus-test-http-secret\n");
   if (!options.token_realm.empty()) {
     absl::StrAppend(&config, "auth:\n  token:\n    realm: ", options.token_realm,

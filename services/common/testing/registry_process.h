@@ -14,6 +14,7 @@
 namespace portunus::testing {
 
 struct RegistryProcessOptions {
+  int port = 0;  // 0: a free port picked by the registry
   // Token auth: all four set, or none (no auth).
   std::string token_realm;
   std::string token_service;
