@@ -153,6 +153,7 @@ void BuildRouter(Router& router, Upstreams& upstreams) {
   RegisterAuthRoutes(router, upstreams);
   RegisterOpenApiRoutes(router, upstreams);
   RegisterTokenRoutes(router, upstreams);
+  RegisterCatalogRoutes(router, upstreams);
 }
 
 absl::StatusOr<std::unique_ptr<ServiceModule>> CreateModule(ServiceRuntime& runtime,

@@ -76,4 +76,8 @@ absl::string_view OpenApiDocument();
 // GET|POST /v2/token and /auth/token: Docker registry tokens (TokenService), routes_token.cc.
 void RegisterTokenRoutes(Router& router, Upstreams& upstreams);
 
+// The catalog's routes (routes_catalog.cc lists them): the registry's webhook
+// POST /v2/webhooks/events.
+void RegisterCatalogRoutes(Router& router, Upstreams& upstreams);
+
 }  // namespace portunus::gateway
