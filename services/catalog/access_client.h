@@ -93,6 +93,7 @@ class FakeAccessClient final : public AccessClient {
       f.all = true;
       return f;
     }
+    f.names.insert("");  // the global namespace is public
     for (const auto& [name, ns] : namespaces_) {
       if (ns.is_public || ns.members.count(caller.name)) f.names.insert(name);
     }

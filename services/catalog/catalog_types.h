@@ -148,13 +148,13 @@ struct TagRecord {
   ManifestInfo manifest;  // joined
 };
 
-// Which namespaces a caller may see: every one, or exactly `names` (plus the global namespace,
-// which is always public).
+// Which namespaces a caller may see: every one (`all`), or exactly `names`, where "" stands for
+// the global namespace (repositories without '/'), as the auth service decides (its `global`).
 struct NamespaceFilter {
   bool all = false;
   std::set<std::string> names;
   bool Allows(const std::string& namespace_name) const {
-    return all || namespace_name.empty() || names.count(namespace_name) != 0;
+    return all || names.count(namespace_name) != 0;
   }
 };
 

@@ -108,6 +108,7 @@ absl::StatusOr<NamespaceFilter> GrpcAccessClient::PullableNamespaces(const Calle
   NamespaceFilter f;
   f.all = resp.all();
   f.names.insert(resp.names().begin(), resp.names().end());
+  if (resp.global()) f.names.insert("");  // the global namespace
   return f;
 }
 

@@ -482,7 +482,7 @@ absl::StatusOr<std::pair<std::vector<RepositoryRecord>, int64_t>> PgCatalogStore
               "r.name", "r.id"));
   const std::string where =
       " FROM catalog.repositories r"
-      " WHERE ($1::boolean OR r.namespace = '' OR r.namespace = ANY($2::text[]))"
+      " WHERE ($1::boolean OR r.namespace = ANY($2::text[]))"
       " AND ($3::bigint = 0 OR r.namespace_id = $3::bigint) AND ($4::text = '' OR r.name ILIKE $5)";
   using Result = std::pair<std::vector<RepositoryRecord>, int64_t>;
   return pool_.TransactValue<Result>([&](pqxx::work& w) -> absl::StatusOr<Result> {
@@ -531,7 +531,7 @@ absl::StatusOr<std::pair<std::vector<TagRecord>, int64_t>> PgCatalogStore::ListT
   const std::string where = absl::StrCat(
       kTagJoins,
       " WHERE ($1::bigint = 0 OR t.repository_id = $1::bigint)"
-      " AND ($2::boolean OR r.namespace = '' OR r.namespace = ANY($3::text[]))");
+      " AND ($2::boolean OR r.namespace = ANY($3::text[]))");
   using Result = std::pair<std::vector<TagRecord>, int64_t>;
   return pool_.TransactValue<Result>([&](pqxx::work& w) -> absl::StatusOr<Result> {
     const std::string names = TextArray(filter.names);

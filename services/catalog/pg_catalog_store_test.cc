@@ -153,7 +153,7 @@ TEST_F(PgCatalogStoreTest, ListsRepositoriesFilteredSearchedSortedAndPaged) {
   }
   PutTag(Put("team/app", "v2", Manifest("x")));
   RepositoryQuery q;
-  q.filter.names = {"team", "public"};
+  q.filter.names = {"", "team", "public"};
   q.page.per_page = 2;
   auto page1 = store_->ListRepositories(q);
   ASSERT_TRUE(page1.ok()) << page1.status();

@@ -77,7 +77,7 @@ absl::string_view OpenApiDocument();
 void RegisterTokenRoutes(Router& router, Upstreams& upstreams);
 
 // The catalog's routes (routes_catalog.cc lists them): the registry's webhook
-// POST /v2/webhooks/events.
+// POST /v2/webhooks/events and Portus API v1's repositories, tags, search, events and sync.
 void RegisterCatalogRoutes(Router& router, Upstreams& upstreams);
 
 }  // namespace portunus::gateway
