@@ -54,15 +54,6 @@ bool IsControl(uint32_t cp) { return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F); }
 
 }  // namespace
 
-bool IsValidUtf8(absl::string_view s) {
-  size_t i = 0;
-  uint32_t cp;
-  while (i < s.size()) {
-    if (!NextCodePoint(s, &i, &cp)) return false;
-  }
-  return true;
-}
-
 size_t Utf8Length(absl::string_view s) {
   size_t n = 0;
   for (char c : s) {

@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "services/common/utf8.h"  // IsValidUtf8
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 
@@ -15,8 +16,6 @@ inline constexpr size_t kMinPasswordLength = 8;
 inline constexpr size_t kMaxPasswordLength = 128;
 inline constexpr size_t kMaxDescriptionLength = 4096;
 
-// True when `s` is well-formed UTF-8 (no overlongs, no surrogates, nothing above U+10FFFF).
-bool IsValidUtf8(absl::string_view s);
 // Number of code points in valid UTF-8 `s`.
 size_t Utf8Length(absl::string_view s);
 
