@@ -425,14 +425,6 @@ def cmd_render(args):
 
 # ------------------------------------------------------------------------------ config
 
-# Settings the chart already wires for a feature whose code lands separately, with the key that
-# feature binds. While no binary reads one yet it is reported, not failed (the binaries ignore
-# an unread variable); once the feature is on main the variable is simply known.
-AHEAD_OF_BINARIES = {
-    "PORTUNUS_CATALOG_WEBHOOK_SECRET_FILE": "catalog.webhook_secret (the catalog's webhook ingest)",
-}
-
-
 def known_env_names(portunusctl):
     ref = subprocess.run([portunusctl, "config", "reference"], capture_output=True, text=True, check=True).stdout
     names = set(re.findall(r"\bPORTUNUS_[A-Z0-9_]+\b", ref))
@@ -603,10 +595,7 @@ def cmd_config(args):
                 with tempfile.TemporaryDirectory(prefix="helm-config-") as root:
                     p = Pod(r, pod, container, root)
                     for var in p.env:
-                        if var.startswith("PORTUNUS_") and var not in known and var in AHEAD_OF_BINARIES:
-                            print("  note %s: sets %s for %s, which these binaries do not read yet"
-                                  % (where, var, AHEAD_OF_BINARIES[var]))
-                        elif var.startswith("PORTUNUS_"):
+                        if var.startswith("PORTUNUS_"):
                             f.check(var in known, "%s: sets %s, which no Portunus binary reads "
                                     "(not in `portunusctl config reference`)" % (where, var))
                         if var.endswith("_FILE"):
