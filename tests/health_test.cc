@@ -316,6 +316,25 @@ TEST_F(HealthTest, StoppedRegistryIsNotReachable) {
   auto up = PollHealth(health, reachable, absl::Seconds(15));
   ASSERT_TRUE(up.ok() && reachable(*up)) << Describe(up);
 
+  // Reachable and usable (a token for the internal principal works, the catalog is readable),
+  // so Portunus is healthy: 200 everywhere, exit code 0.
+  auto healthy = PollGatewayHealth(
+      stack->gateway_url(), [](const GatewayAnswer& a) { return a.status == 200; },
+      absl::Seconds(15));
+  ASSERT_TRUE(healthy.ok() && healthy->status == 200) << Describe(healthy);
+  EXPECT_EQ(Msg(healthy->body, "registry"), "registry is reachable");
+  ExpectPortusHealthShape(*healthy);
+  {
+    absl::StatusOr<HttpResponse> ping = HttpGet(stack->gateway_url() + "/_ping");
+    ASSERT_TRUE(ping.ok()) << ping.status();
+    EXPECT_EQ(ping->status, 200);
+    EXPECT_EQ(ping->body, R"({"Error":"","Healthy":true})");
+    absl::StatusOr<CommandResult> ctl = stack->RunCtl({"--server", stack->gateway_url(), "health"});
+    ASSERT_TRUE(ctl.ok()) << ctl.status();
+    EXPECT_TRUE(ctl->ok()) << ctl->Describe() << ctl->out;
+    EXPECT_THAT(ctl->out, ::testing::ContainsRegex("registry +ok +registry is reachable"));
+  }
+
   HARNESS_ASSERT_OK(registry->Stop());
   auto down = PollHealth(
       health,
@@ -341,6 +360,44 @@ TEST_F(HealthTest, StoppedRegistryIsNotReachable) {
   HARNESS_ASSERT_OK(registry->Restart());
   auto again = PollHealth(health, reachable, absl::Seconds(15));
   EXPECT_TRUE(again.ok() && reachable(*again)) << Describe(again);
+}
+
+TEST_F(HealthTest, RegistryWithAWrongTokenConfigurationIsReachableButNotUsable) {
+  PORTUNUS_TEST_DATABASE(db);
+  Stack::Options options;
+  options.services = {"auth", "catalog", "health", "gateway"};
+  options.db_dsn = db->dsn();
+  options.config = FastConfig();
+  HARNESS_ASSIGN_OR_FAIL(std::unique_ptr<Stack> stack, Stack::Create(options));
+  // The registry trusts another certificate than the one Portunus signs its tokens with.
+  RegistryServer::Options registry_options = stack->RegistryOptions();
+  registry_options.rootcertbundle.clear();  // a throwaway self-signed certificate
+  HARNESS_ASSIGN_OR_FAIL(std::unique_ptr<RegistryServer> registry,
+                         RegistryServer::Start(registry_options));
+  HARNESS_ASSERT_OK(stack->Start());
+
+  auto gw = PollGatewayHealth(
+      stack->gateway_url(),
+      [](const GatewayAnswer& a) {
+        return absl::StartsWith(Msg(a.body, "registry"),
+                                "registry is reachable but not usable: it rejects");
+      },
+      absl::Seconds(15));
+  ASSERT_TRUE(gw.ok()) << Describe(gw);
+  EXPECT_EQ(gw->status, 503);
+  ExpectPortusHealthShape(*gw);
+  EXPECT_THAT(Msg(gw->body, "registry"),
+              StartsWith("registry is reachable but not usable: it rejects Portunus's tokens: "))
+      << gw->raw;
+  absl::StatusOr<GatewayAnswer> ping = GatewayGet(stack->gateway_url() + "/_ping");
+  ASSERT_TRUE(ping.ok()) << ping.status();
+  EXPECT_EQ(ping->status, 503);
+  EXPECT_THAT(ping->body.value("Error", ""), StartsWith("registry is reachable but not usable: "));
+  absl::StatusOr<CommandResult> ctl =
+      stack->RunCtl({"--server", stack->gateway_url(), "health", "-c", "registry"});
+  ASSERT_TRUE(ctl.ok()) << ctl.status();
+  EXPECT_EQ(ctl->status.code, 1) << ctl->Describe();
+  EXPECT_THAT(ctl->out, HasSubstr("registry is reachable but not usable: "));
 }
 
 // The replica of `pid` in a cluster status, or null.
