@@ -9,7 +9,7 @@ absl::StatusOr<std::shared_ptr<const AccessSnapshot>> AccessCache::Facts(const F
 }
 
 std::shared_ptr<const AccessSnapshot> AccessCache::snapshot() const {
-  absl::ReaderMutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return snapshot_;
 }
 
@@ -17,13 +17,13 @@ bool AccessCache::loaded() const { return snapshot() != nullptr; }
 
 void AccessCache::Replace(std::shared_ptr<const AccessSnapshot> full) {
   absl::MutexLock writer(&write_mu_);
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   snapshot_ = std::move(full);
 }
 
 void AccessCache::Invalidate() {
   absl::MutexLock writer(&write_mu_);
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   snapshot_.reset();
 }
 
@@ -42,7 +42,7 @@ void AccessCache::Apply(const AccessChanges& changes) {
   for (const auto& [team_id, members] : changes.team_members) next->SetTeamMembers(team_id, members);
   for (int64_t id : changes.removed_namespaces) next->RemoveNamespace(id);
   for (const NamespaceFacts& n : changes.namespaces) next->PutNamespace(n);
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   snapshot_ = std::move(next);
 }
 

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <utility>
 #include <vector>
 
@@ -57,8 +58,11 @@ class AccessCache final : public AccessSource {
 
  private:
   absl::Mutex write_mu_;  // serializes writers (held while the next snapshot is built)
-  mutable absl::Mutex mu_ ABSL_ACQUIRED_AFTER(write_mu_);
-  std::shared_ptr<const AccessSnapshot> snapshot_ ABSL_GUARDED_BY(mu_);
+  // Taken by every decision, so a std::mutex: Debian's Abseil runs deadlock detection on every
+  // absl::Mutex lock, which cost more than the decision itself. Held only to copy or swap the
+  // pointer; taken after write_mu_.
+  mutable std::mutex mu_;
+  std::shared_ptr<const AccessSnapshot> snapshot_;  // guarded by mu_
 };
 
 }  // namespace portunus::auth
