@@ -2,6 +2,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "services/common/grpc_handler.h"
+#include "services/common/request_context.h"
+#include "services/common/status_macros.h"
 #include "services/common/status_mapping.h"
 
 namespace portunus::scanner {
@@ -27,6 +29,14 @@ absl::StatusOr<Severity> FromProto(int s, absl::string_view field) {
 }
 
 }  // namespace
+
+absl::Status RequireAdminCaller(const grpc::ServerContextBase& ctx, CallerAuthenticator& authenticator,
+                                absl::Duration timeout, const std::string& request_id, absl::string_view what) {
+  CallerCredentials credentials{MetadataValue(ctx, kAuthorizationMetadata), MetadataValue(ctx, kPortusAuthMetadata)};
+  absl::StatusOr<Caller> caller = authenticator.Authenticate(credentials, timeout, request_id);
+  if (!caller.ok()) return caller.status();
+  return RequireAdmin(*caller, what);
+}
 
 std::string Rfc3339(absl::Time t) {
   if (t == absl::InfinitePast()) return "";
@@ -71,7 +81,9 @@ void ToProto(const FeedSource& s, v1::FeedSource* out) {
 grpc::ServerUnaryReactor* GrpcScannerService::EnqueueScan(grpc::CallbackServerContext* ctx,
                                                           const v1::EnqueueScanRequest* req,
                                                           v1::EnqueueScanResponse* resp) {
-  return RunOnWorkers(ctx, runtime_, [this, req, resp](const std::string&) -> absl::Status {
+  return RunOnWorkers(ctx, runtime_, [this, ctx, req, resp](const std::string& request_id) -> absl::Status {
+    PORTUNUS_RETURN_IF_ERROR(
+        RequireAdminCaller(*ctx, authenticator_, runtime_.common.rpc_timeout, request_id, "queueing a scan"));
     absl::StatusOr<EnqueueOutcome> out = api_.Enqueue(req->repository(), req->digest(), req->force());
     if (!out.ok()) return out.status();
     resp->set_queued(out->queued);
@@ -84,7 +96,9 @@ grpc::ServerUnaryReactor* GrpcScannerService::EnqueueScan(grpc::CallbackServerCo
 grpc::ServerUnaryReactor* GrpcScannerService::RescanAll(grpc::CallbackServerContext* ctx,
                                                         const v1::RescanAllRequest*,
                                                         v1::RescanAllResponse* resp) {
-  return RunOnWorkers(ctx, runtime_, [this, resp](const std::string&) -> absl::Status {
+  return RunOnWorkers(ctx, runtime_, [this, ctx, resp](const std::string& request_id) -> absl::Status {
+    PORTUNUS_RETURN_IF_ERROR(RequireAdminCaller(*ctx, authenticator_, runtime_.common.rpc_timeout, request_id,
+                                                "rescanning every image"));
     absl::StatusOr<int64_t> n = api_.RescanAll();
     if (!n.ok()) return n.status();
     resp->set_queued(*n);
@@ -177,7 +191,9 @@ grpc::ServerUnaryReactor* GrpcVulnDbService::GetVulnDbStatus(grpc::CallbackServe
 grpc::ServerUnaryReactor* GrpcVulnDbService::ImportVulnDb(grpc::CallbackServerContext* ctx,
                                                           const v1::ImportVulnDbRequest* req,
                                                           v1::ImportVulnDbResponse* resp) {
-  return RunOnWorkers(ctx, runtime_, [this, req, resp](const std::string&) -> absl::Status {
+  return RunOnWorkers(ctx, runtime_, [this, ctx, req, resp](const std::string& request_id) -> absl::Status {
+    PORTUNUS_RETURN_IF_ERROR(RequireAdminCaller(*ctx, authenticator_, runtime_.common.rpc_timeout, request_id,
+                                                "importing vulnerability data"));
     ImportRequest r;
     r.location = req->location();
     if (!req->format().empty() && !ParseFeedFormat(req->format(), &r.format)) {

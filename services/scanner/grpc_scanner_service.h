@@ -1,17 +1,21 @@
 // gRPC transport of the scanner: ScannerService and VulnDbService (proto/portunus/scanner/v1/
 // scanner.proto) over ScannerApi. Converts messages, runs the call on the worker pool and maps
-// the status; nothing else.
+// the status; nothing else. Calls that change what the scanner does (EnqueueScan, RescanAll,
+// ImportVulnDb) need an administrator or the internal principal (caller_auth.h): UNAUTHENTICATED
+// without credentials, PERMISSION_DENIED for anyone else.
 #pragma once
 
 #include "portunus/scanner/v1/scanner.grpc.pb.h"
 #include "services/common/service_runner.h"
+#include "services/scanner/caller_auth.h"
 #include "services/scanner/scanner_api.h"
 
 namespace portunus::scanner {
 
 class GrpcScannerService final : public v1::ScannerService::CallbackService {
  public:
-  GrpcScannerService(ServiceRuntime& runtime, ScannerApi& api) : runtime_(runtime), api_(api) {}
+  GrpcScannerService(ServiceRuntime& runtime, ScannerApi& api, CallerAuthenticator& authenticator)
+      : runtime_(runtime), api_(api), authenticator_(authenticator) {}
 
   grpc::ServerUnaryReactor* EnqueueScan(grpc::CallbackServerContext* ctx, const v1::EnqueueScanRequest* req,
                                         v1::EnqueueScanResponse* resp) override;
@@ -26,11 +30,13 @@ class GrpcScannerService final : public v1::ScannerService::CallbackService {
  private:
   ServiceRuntime& runtime_;
   ScannerApi& api_;
+  CallerAuthenticator& authenticator_;
 };
 
 class GrpcVulnDbService final : public v1::VulnDbService::CallbackService {
  public:
-  GrpcVulnDbService(ServiceRuntime& runtime, ScannerApi& api) : runtime_(runtime), api_(api) {}
+  GrpcVulnDbService(ServiceRuntime& runtime, ScannerApi& api, CallerAuthenticator& authenticator)
+      : runtime_(runtime), api_(api), authenticator_(authenticator) {}
 
   grpc::ServerUnaryReactor* GetVulnDbStatus(grpc::CallbackServerContext* ctx, const v1::GetVulnDbStatusRequest* req,
                                             v1::GetVulnDbStatusResponse* resp) override;
@@ -40,7 +46,13 @@ class GrpcVulnDbService final : public v1::VulnDbService::CallbackService {
  private:
   ServiceRuntime& runtime_;
   ScannerApi& api_;
+  CallerAuthenticator& authenticator_;
 };
+
+// The caller's credentials from the call's metadata, checked to be an administrator's or the
+// internal principal's (blocking: call on a worker). `what` names the action in the error.
+absl::Status RequireAdminCaller(const grpc::ServerContextBase& ctx, CallerAuthenticator& authenticator,
+                                absl::Duration timeout, const std::string& request_id, absl::string_view what);
 
 // Conversions, exposed for the gateway-facing tests and portunusctl.
 void ToProto(const ScanSummary& s, v1::ScanSummary* out);

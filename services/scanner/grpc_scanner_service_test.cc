@@ -8,6 +8,7 @@
 #include "services/common/status_mapping.h"
 #include "services/common/testing/fake_clock.h"
 #include "services/scanner/fake_advisory_store.h"
+#include "services/scanner/fake_caller_authenticator.h"
 #include "services/scanner/fake_scan_store.h"
 
 namespace portunus::scanner {
@@ -19,8 +20,10 @@ class GrpcScannerServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
     readiness_.Set(true, "");
-    scanner_service_ = std::make_unique<GrpcScannerService>(rt_, api_);
-    vulndb_service_ = std::make_unique<GrpcVulnDbService>(rt_, api_);
+    authenticator_.Add("Basic admin", Caller{false, true, false, "root"});
+    authenticator_.Add("Basic bob", Caller{false, false, false, "bob"});
+    scanner_service_ = std::make_unique<GrpcScannerService>(rt_, api_, authenticator_);
+    vulndb_service_ = std::make_unique<GrpcVulnDbService>(rt_, api_, authenticator_);
     grpc::ServerBuilder builder;
     builder.RegisterService(scanner_service_.get());
     builder.RegisterService(vulndb_service_.get());
@@ -31,6 +34,13 @@ class GrpcScannerServiceTest : public ::testing::Test {
   }
   void TearDown() override { server_->Shutdown(); }
 
+  // A context carrying `authorization` (as the gateway forwards it).
+  static std::unique_ptr<grpc::ClientContext> As(const std::string& authorization) {
+    auto ctx = std::make_unique<grpc::ClientContext>();
+    ctx->AddMetadata("authorization", authorization);
+    return ctx;
+  }
+
   portunus::testing::FakeClock clock_;
   CommonConfig common_;
   WorkerPool workers_{2};
@@ -40,6 +50,7 @@ class GrpcScannerServiceTest : public ::testing::Test {
   FakeScanStore scans_{clock_};
   FakeAdvisoryStore advisories_;
   ScannerApi api_{{"v1"}, scans_, advisories_, nullptr};
+  FakeCallerAuthenticator authenticator_;
   std::unique_ptr<GrpcScannerService> scanner_service_;
   std::unique_ptr<GrpcVulnDbService> vulndb_service_;
   std::unique_ptr<grpc::Server> server_;
@@ -48,18 +59,16 @@ class GrpcScannerServiceTest : public ::testing::Test {
 };
 
 TEST_F(GrpcScannerServiceTest, EnqueueAndSummaries) {
-  grpc::ClientContext ctx;
   v1::EnqueueScanRequest req;
   req.set_repository("team/app");
   req.set_digest(kDigest);
   v1::EnqueueScanResponse resp;
-  ASSERT_TRUE(scanner_->EnqueueScan(&ctx, req, &resp).ok());
+  ASSERT_TRUE(scanner_->EnqueueScan(As("Basic admin").get(), req, &resp).ok());
   EXPECT_TRUE(resp.queued());
   EXPECT_EQ(resp.status(), v1::SCAN_STATUS_WORKING);
 
-  grpc::ClientContext bad_ctx;
   req.set_repository("Not Valid");
-  grpc::Status bad = scanner_->EnqueueScan(&bad_ctx, req, &resp);
+  grpc::Status bad = scanner_->EnqueueScan(As("Basic admin").get(), req, &resp);
   EXPECT_EQ(bad.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(ErrorField(FromGrpcStatus(bad)), "repository");
 
@@ -115,15 +124,70 @@ TEST_F(GrpcScannerServiceTest, VulnDbStatusAndImportWithoutImporter) {
   v1::GetVulnDbStatusResponse resp;
   ASSERT_TRUE(vulndb_->GetVulnDbStatus(&ctx, v1::GetVulnDbStatusRequest(), &resp).ok());
   EXPECT_EQ(resp.generation(), 0);
-  grpc::ClientContext ictx;
   v1::ImportVulnDbRequest ireq;
   ireq.set_location("/x");
   ireq.set_format("weird");
   v1::ImportVulnDbResponse iresp;
-  EXPECT_EQ(vulndb_->ImportVulnDb(&ictx, ireq, &iresp).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  grpc::ClientContext jctx;
+  EXPECT_EQ(vulndb_->ImportVulnDb(As("Basic admin").get(), ireq, &iresp).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
   ireq.set_format("osv");
-  EXPECT_EQ(vulndb_->ImportVulnDb(&jctx, ireq, &iresp).error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(vulndb_->ImportVulnDb(As("Basic admin").get(), ireq, &iresp).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+}
+
+TEST_F(GrpcScannerServiceTest, ChangesNeedAnAdministratorOrTheInternalPrincipal) {
+  v1::EnqueueScanRequest req;
+  req.set_repository("team/app");
+  req.set_digest(kDigest);
+  v1::EnqueueScanResponse resp;
+  grpc::ClientContext anonymous;
+  grpc::Status s = scanner_->EnqueueScan(&anonymous, req, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_THAT(s.error_message(), ::testing::HasSubstr("queueing a scan requires administrator credentials"));
+  s = scanner_->EnqueueScan(As("Basic bob").get(), req, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_THAT(s.error_message(), ::testing::HasSubstr("bob is not one"));
+  EXPECT_EQ(scanner_->EnqueueScan(As("Basic wrong").get(), req, &resp).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  authenticator_.FailNextCall(absl::UnavailableError("cannot check credentials: auth service: down"));
+  EXPECT_EQ(scanner_->EnqueueScan(As("Basic admin").get(), req, &resp).error_code(), grpc::StatusCode::UNAVAILABLE);
+  // Nothing was queued by the refused calls.
+  absl::StatusOr<std::vector<ScanSummary>> none = scans_.GetSummaries({kDigest});
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ((*none)[0].status, ScanStatus::kNone);
+
+  v1::RescanAllResponse all;
+  EXPECT_EQ(scanner_->RescanAll(As("Basic bob").get(), v1::RescanAllRequest(), &all).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  ASSERT_TRUE(scanner_->EnqueueScan(As("Basic admin").get(), req, &resp).ok());
+  authenticator_.Add("Basic internal", Caller{false, false, true, "portunus"});
+  ASSERT_TRUE(scanner_->RescanAll(As("Basic internal").get(), v1::RescanAllRequest(), &all).ok());
+
+  v1::ImportVulnDbRequest ireq;
+  ireq.set_location("/x");
+  v1::ImportVulnDbResponse iresp;
+  EXPECT_EQ(vulndb_->ImportVulnDb(As("Basic bob").get(), ireq, &iresp).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+}
+
+TEST(CallerAuthTest, InternalSecretIsRecognisedWithoutAskingAuth) {
+  EXPECT_TRUE(IsInternalCredential("Basic cG9ydHVudXM6czNjcmV0", "s3cret"));  // portunus:s3cret
+  EXPECT_TRUE(IsInternalCredential("basic cG9ydHVudXM6czNjcmV0", "s3cret"));
+  EXPECT_FALSE(IsInternalCredential("Basic cG9ydHVudXM6czNjcmV0", "other"));
+  EXPECT_FALSE(IsInternalCredential("Basic cG9ydHVudXM6", ""));  // never for an empty secret
+  EXPECT_FALSE(IsInternalCredential("Bearer cG9ydHVudXM6czNjcmV0", "s3cret"));
+  EXPECT_FALSE(IsInternalCredential("Basic !!!", "s3cret"));
+  // No auth service listens on port 1: the internal secret must not need it.
+  GrpcCallerAuthenticator auth(grpc::CreateChannel("127.0.0.1:1", grpc::InsecureChannelCredentials()), "s3cret");
+  absl::StatusOr<Caller> c = auth.Authenticate({"Basic cG9ydHVudXM6czNjcmV0", ""}, absl::Seconds(1), "r");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_TRUE(c->internal);
+  EXPECT_TRUE(RequireAdmin(*c, "x").ok());
+  absl::StatusOr<Caller> anon = auth.Authenticate({}, absl::Seconds(1), "r");
+  ASSERT_TRUE(anon.ok());
+  EXPECT_EQ(RequireAdmin(*anon, "x").code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(auth.Authenticate({"Basic Ym9iOng=", ""}, absl::Milliseconds(200), "r").status().code(),
+            absl::StatusCode::kUnavailable);
 }
 
 TEST_F(GrpcScannerServiceTest, NotReadyServiceRefusesCalls) {

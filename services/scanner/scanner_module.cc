@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "services/common/log.h"
 #include "services/common/pg_pool.h"
+#include "services/common/request_context.h"
 #include "services/scanner/feed_scheduler.h"
 #include "services/scanner/grpc_scanner_service.h"
 #include "services/scanner/image_scanner.h"
@@ -78,8 +79,10 @@ class ScannerModule final : public ServiceModule {
     api_ = std::make_unique<ScannerApi>(ScannerApi::Options{ScannerVersion()}, scans_, advisories_,
                                         importer_.get());
     scheduler_ = std::make_unique<FeedScheduler>(FeedScheduler::Options{config.feeds, config.feed_interval}, *api_);
-    scanner_service_ = std::make_unique<GrpcScannerService>(rt, *api_);
-    vulndb_service_ = std::make_unique<GrpcVulnDbService>(rt, *api_);
+    authenticator_ = std::make_unique<GrpcCallerAuthenticator>(MakeChannel(rt.common.auth.address),
+                                                               rt.common.internal_secret);
+    scanner_service_ = std::make_unique<GrpcScannerService>(rt, *api_, *authenticator_);
+    vulndb_service_ = std::make_unique<GrpcVulnDbService>(rt, *api_, *authenticator_);
   }
 
   std::vector<grpc::Service*> GrpcServices() override { return {scanner_service_.get(), vulndb_service_.get()}; }
@@ -115,6 +118,7 @@ class ScannerModule final : public ServiceModule {
   std::unique_ptr<VulnDbImporter> importer_;
   std::unique_ptr<ScannerApi> api_;
   std::unique_ptr<FeedScheduler> scheduler_;
+  std::unique_ptr<GrpcCallerAuthenticator> authenticator_;
   std::unique_ptr<GrpcScannerService> scanner_service_;
   std::unique_ptr<GrpcVulnDbService> vulndb_service_;
 };
