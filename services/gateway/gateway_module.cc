@@ -154,6 +154,7 @@ void BuildRouter(Router& router, Upstreams& upstreams) {
   RegisterOpenApiRoutes(router, upstreams);
   RegisterTokenRoutes(router, upstreams);
   RegisterCatalogRoutes(router, upstreams);
+  RegisterScannerRoutes(router, upstreams);
 }
 
 absl::StatusOr<std::unique_ptr<ServiceModule>> CreateModule(ServiceRuntime& runtime,

@@ -70,6 +70,10 @@ void RegisterAuthRoutes(Router& router, Upstreams& upstreams);
 // here, compiled into the binary (routes_openapi.cc). A route without an entry there fails
 // gateway_tests (openapi_test.cc): document new routes in docs/openapi.json.
 void RegisterOpenApiRoutes(Router& router, Upstreams& upstreams);
+
+// routes_scanner.cc, from the scanner (portunus.scanner.v1):
+//   POST /api/v1/vulnerabilities   rescan every image (admin), 202 {"queued": n}
+void RegisterScannerRoutes(Router& router, Upstreams& upstreams);
 // The document served there.
 absl::string_view OpenApiDocument();
 
