@@ -71,8 +71,10 @@ void RegisterAuthRoutes(Router& router, Upstreams& upstreams);
 // gateway_tests (openapi_test.cc): document new routes in docs/openapi.json.
 void RegisterOpenApiRoutes(Router& router, Upstreams& upstreams);
 
-// routes_scanner.cc, from the scanner (portunus.scanner.v1):
-//   POST /api/v1/vulnerabilities   rescan every image (admin), 202 {"queued": n}
+// routes_scanner.cc, from the scanner (portunus.scanner.v1) and, for tag ids, the catalog:
+//   POST /api/v1/vulnerabilities           rescan every image (admin), 202
+//   POST /api/v1/vulnerabilities/:tag_id   rescan one tag's image (admin), 202
+//   GET  /api/v1/tags/:id/vulnerabilities  the tag's vulnerabilities (paged, ?severity=)
 void RegisterScannerRoutes(Router& router, Upstreams& upstreams);
 // The document served there.
 absl::string_view OpenApiDocument();

@@ -1,5 +1,6 @@
-// The vulnerability routes over a real gRPC ScannerService backend (scripted answers) and the
-// real Router and Upstreams: response codes and shapes, the credentials passed on, errors.
+// The vulnerability routes over real gRPC CatalogService and ScannerService backends (scripted
+// answers) and the real Router and Upstreams: response codes and shapes, the credentials passed
+// on, the tag -> digest lookup, validation and errors.
 #include <memory>
 #include <string>
 
@@ -10,6 +11,7 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "portunus/catalog/v1/catalog.grpc.pb.h"
 #include "portunus/scanner/v1/scanner.grpc.pb.h"
 #include "services/common/request_context.h"
 #include "services/common/status_mapping.h"
@@ -19,6 +21,7 @@ namespace portunus::gateway {
 namespace {
 
 namespace sv1 = ::portunus::scanner::v1;
+namespace cv1 = ::portunus::catalog::v1;
 
 const std::string kDigest = "sha256:" + std::string(64, 'd');
 
@@ -27,6 +30,24 @@ grpc::ServerUnaryReactor* Finish(grpc::CallbackServerContext* ctx, absl::Status 
   reactor->Finish(ToGrpcStatus(s));
   return reactor;
 }
+
+// Tag 7 is team/app@kDigest; any other id is NOT_FOUND (as for a tag the caller may not pull).
+class ScriptedCatalog final : public cv1::CatalogService::CallbackService {
+ public:
+  grpc::ServerUnaryReactor* GetTag(grpc::CallbackServerContext* ctx, const cv1::GetTagRequest* req,
+                                   cv1::Tag* resp) override {
+    absl::MutexLock lock(&mu_);
+    authorization_ = MetadataValue(*ctx, "authorization");
+    if (req->id() != 7) return Finish(ctx, absl::NotFoundError("tag not found"));
+    resp->set_id(7);
+    resp->set_name("v1");
+    resp->set_repository("team/app");
+    resp->set_digest(kDigest);
+    return Finish(ctx, absl::OkStatus());
+  }
+  absl::Mutex mu_;
+  std::string authorization_ ABSL_GUARDED_BY(mu_);
+};
 
 // Admin credentials are "Basic admin"; the scanner decides, as the real one does.
 class ScriptedScanner final : public sv1::ScannerService::CallbackService {
@@ -92,6 +113,7 @@ class RoutesScannerTest : public ::testing::Test {
   void SetUp() override {
     grpc::ServerBuilder builder;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port_);
+    builder.RegisterService(&catalog_);
     builder.RegisterService(&scanner_);
     server_ = builder.BuildAndStart();
     ASSERT_NE(port_, 0);
@@ -132,6 +154,7 @@ class RoutesScannerTest : public ::testing::Test {
     return out;
   }
 
+  ScriptedCatalog catalog_;
   ScriptedScanner scanner_;
   int port_ = 0;
   std::unique_ptr<grpc::Server> server_;
@@ -147,6 +170,62 @@ TEST_F(RoutesScannerTest, RescanAllIsForAdminsAndAnswers202) {
   HttpResponse denied = Send("POST", "/api/v1/vulnerabilities", "Basic bob");
   EXPECT_EQ(denied.status, 403);
   EXPECT_EQ(nlohmann::json::parse(denied.body)["message"], "only for administrators");
+}
+
+TEST_F(RoutesScannerTest, RescanOneTagForcesAScanOfItsDigest) {
+  HttpResponse r = Send("POST", "/api/v1/vulnerabilities/7", "Basic admin");
+  EXPECT_EQ(r.status, 202);
+  EXPECT_EQ(nlohmann::json::parse(r.body)["job_id"], 41);
+  {
+    absl::MutexLock lock(&scanner_.mu_);
+    EXPECT_THAT(scanner_.enqueued_, ::testing::ElementsAre("team/app@" + kDigest + " force"));
+  }
+  {
+    absl::MutexLock lock(&catalog_.mu_);
+    EXPECT_EQ(catalog_.authorization_, "Basic admin");  // the catalog filtered by the caller
+  }
+  EXPECT_EQ(Send("POST", "/api/v1/vulnerabilities/8", "Basic admin").status, 404);
+  EXPECT_EQ(Send("POST", "/api/v1/vulnerabilities/7", "Basic bob").status, 403);
+  HttpResponse bad = Send("POST", "/api/v1/vulnerabilities/x", "Basic admin");
+  EXPECT_EQ(bad.status, 422);
+  EXPECT_EQ(nlohmann::json::parse(bad.body)["field"], "tag_id");
+  absl::MutexLock lock(&scanner_.mu_);
+  EXPECT_EQ(scanner_.enqueued_.size(), 1u);
+}
+
+TEST_F(RoutesScannerTest, TagVulnerabilitiesArePagedAndFiltered) {
+  HttpResponse r = Send("GET", "/api/v1/tags/7/vulnerabilities?severity=high,Critical&per_page=1&page=2", "Basic bob");
+  ASSERT_EQ(r.status, 200) << r.body;
+  nlohmann::json body = nlohmann::json::parse(r.body);
+  ASSERT_EQ(body.size(), 1u);
+  EXPECT_EQ(body[0]["name"], "CVE-2023-5678");
+  EXPECT_EQ(body[0]["severity"], "High");
+  EXPECT_EQ(body[0]["package"], "libssl3");
+  EXPECT_EQ(body[0]["version"], "3.0.11-1~deb12u1");
+  EXPECT_EQ(body[0]["fixed_by"], "3.0.11-1~deb12u2");
+  EXPECT_EQ(body[0]["link"], "https://security-tracker.debian.org/tracker/CVE-2023-5678");
+  EXPECT_EQ(r.Header("X-Total"), "3");
+  EXPECT_EQ(r.Header("X-Page"), "2");
+  EXPECT_EQ(r.Header("X-Scan-Status"), "done");
+  {
+    absl::MutexLock lock(&scanner_.mu_);
+    EXPECT_EQ(scanner_.last_result_.digest(), kDigest);
+    EXPECT_THAT(scanner_.last_result_.severities(),
+                ::testing::ElementsAre(sv1::SEVERITY_HIGH, sv1::SEVERITY_CRITICAL));
+    EXPECT_EQ(scanner_.last_result_.page(), 2);
+    EXPECT_EQ(scanner_.last_result_.per_page(), 1);
+    scanner_.scanned_ = false;
+  }
+  HttpResponse never = Send("GET", "/api/v1/tags/7/vulnerabilities", "Basic bob");
+  EXPECT_EQ(never.status, 200);
+  EXPECT_EQ(never.body, "[]");
+  EXPECT_EQ(never.Header("X-Scan-Status"), "none");
+
+  EXPECT_EQ(Send("GET", "/api/v1/tags/9/vulnerabilities").status, 404);
+  HttpResponse bad = Send("GET", "/api/v1/tags/7/vulnerabilities?severity=awful");
+  EXPECT_EQ(bad.status, 422);
+  EXPECT_EQ(nlohmann::json::parse(bad.body)["field"], "severity");
+  EXPECT_EQ(Send("GET", "/api/v1/tags/7/vulnerabilities?per_page=5000").status, 422);
 }
 
 TEST_F(RoutesScannerTest, BackendDownIs503) {

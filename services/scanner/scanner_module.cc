@@ -9,7 +9,13 @@
 #include "services/common/log.h"
 #include "services/common/pg_pool.h"
 #include "services/common/request_context.h"
+#include "services/common/registry_client.h"
+#include "services/common/registry_token_source.h"
+#include "services/scanner/catalog_feed.h"
 #include "services/scanner/feed_scheduler.h"
+#include "services/scanner/grpc_catalog_feed.h"
+#include "services/scanner/pg_feed_cursor_store.h"
+#include "services/scanner/registry_image_source.h"
 #include "services/scanner/grpc_scanner_service.h"
 #include "services/scanner/image_scanner.h"
 #include "services/scanner/oci_layout_source.h"
@@ -27,33 +33,26 @@
 namespace portunus::scanner {
 namespace {
 
-// Until an image source is configured, scans wait in the queue (retried) rather than fail.
-class NoImageSource final : public BlobSource, public ManifestSource {
- public:
-  absl::Status StreamBlob(const std::string&, const std::string&, const BlobSink&) override {
-    return Unavailable();
-  }
-  absl::StatusOr<FetchedManifest> FetchManifest(const std::string&, const std::string&) override {
-    return Unavailable();
-  }
-
- private:
-  static absl::Status Unavailable() {
-    return absl::UnavailableError("no image source configured for the scanner (scanner.oci_layout)");
-  }
-};
-
 class ScannerModule final : public ServiceModule {
  public:
-  ScannerModule(ServiceRuntime& rt, const ScannerConfig& config, std::unique_ptr<RpmDatabaseReader> rpm)
-      : config_(config), rpm_(std::move(rpm)), scans_(*rt.db), advisories_(*rt.db), cache_(advisories_) {
+  ScannerModule(ServiceRuntime& rt, const ScannerConfig& config, std::unique_ptr<RpmDatabaseReader> rpm,
+                std::unique_ptr<GrpcRegistryTokenSource> tokens, std::unique_ptr<HttpRegistryClient> registry)
+      : config_(config),
+        rpm_(std::move(rpm)),
+        scans_(*rt.db),
+        advisories_(*rt.db),
+        cursors_(*rt.db),
+        cache_(advisories_),
+        tokens_(std::move(tokens)),
+        registry_(std::move(registry)) {
     if (!config.oci_layout.empty()) {
       layout_ = std::make_unique<OciLayoutSource>(config.oci_layout);
       blobs_ = layout_.get();
       manifests_ = layout_.get();
     } else {
-      blobs_ = &none_;
-      manifests_ = &none_;
+      registry_source_ = std::make_unique<RegistryImageSource>(*registry_);
+      blobs_ = registry_source_.get();
+      manifests_ = registry_source_.get();
     }
     ImageScanner::Options so;
     so.limits = config.limits;
@@ -81,6 +80,13 @@ class ScannerModule final : public ServiceModule {
     scheduler_ = std::make_unique<FeedScheduler>(FeedScheduler::Options{config.feeds, config.feed_interval}, *api_);
     authenticator_ = std::make_unique<GrpcCallerAuthenticator>(MakeChannel(rt.common.auth.address),
                                                                rt.common.internal_secret);
+    if (config.catalog_poll_interval > absl::ZeroDuration()) {
+      catalog_feed_ = std::make_unique<GrpcCatalogManifestFeed>(MakeChannel(rt.common.catalog.address),
+                                                                rt.common.internal_secret, rt.common.rpc_timeout);
+      CatalogFeedFollower::Options fo;
+      fo.poll_interval = config.catalog_poll_interval;
+      follower_ = std::make_unique<CatalogFeedFollower>(fo, *catalog_feed_, cursors_, *api_);
+    }
     scanner_service_ = std::make_unique<GrpcScannerService>(rt, *api_, *authenticator_);
     vulndb_service_ = std::make_unique<GrpcVulnDbService>(rt, *api_, *authenticator_);
   }
@@ -90,14 +96,17 @@ class ScannerModule final : public ServiceModule {
   absl::Status Start() override {
     worker_->Start();
     scheduler_->Start();
+    if (follower_) follower_->Start();
     LogInfo("scanner started", {{"workers", config_.workers},
-                                {"source", config_.oci_layout.empty() ? std::string("none") : config_.oci_layout},
+                                {"source", config_.oci_layout.empty() ? std::string("registry") : config_.oci_layout},
+                                {"catalog_feed", follower_ != nullptr},
                                 {"feeds", static_cast<int>(config_.feeds.size())},
                                 {"version", ScannerVersion()}});
     return absl::OkStatus();
   }
 
   void Stop(absl::Time deadline) override {
+    if (follower_) follower_->Stop();
     scheduler_->Stop();
     worker_->Stop(deadline);
   }
@@ -107,8 +116,11 @@ class ScannerModule final : public ServiceModule {
   std::unique_ptr<RpmDatabaseReader> rpm_;
   PgScanStore scans_;
   PgAdvisoryStore advisories_;
+  PgFeedCursorStore cursors_;
   AdvisoryCache cache_;
-  NoImageSource none_;
+  std::unique_ptr<GrpcRegistryTokenSource> tokens_;
+  std::unique_ptr<HttpRegistryClient> registry_;
+  std::unique_ptr<RegistryImageSource> registry_source_;
   std::unique_ptr<OciLayoutSource> layout_;
   BlobSource* blobs_ = nullptr;
   ManifestSource* manifests_ = nullptr;
@@ -119,6 +131,8 @@ class ScannerModule final : public ServiceModule {
   std::unique_ptr<ScannerApi> api_;
   std::unique_ptr<FeedScheduler> scheduler_;
   std::unique_ptr<GrpcCallerAuthenticator> authenticator_;
+  std::unique_ptr<GrpcCatalogManifestFeed> catalog_feed_;
+  std::unique_ptr<CatalogFeedFollower> follower_;
   std::unique_ptr<GrpcScannerService> scanner_service_;
   std::unique_ptr<GrpcVulnDbService> vulndb_service_;
 };
@@ -138,6 +152,9 @@ void BindScannerConfig(ConfigBinder* b, ScannerConfig* c) {
       .Check([c] { return !c->temp_dir.empty() && c->temp_dir[0] == '/' ? "" : "must be an absolute path"; });
   b->String("scanner.oci_layout", &c->oci_layout, "",
             "scan images from this OCI image layout directory instead of the registry");
+  b->Duration("scanner.catalog_feed.poll_interval", &c->catalog_poll_interval, absl::Seconds(2),
+              "how often the catalog's new-manifest feed is read to queue scans of new images (0 = never)")
+      .Range(0, 3600000);
   b->Duration("scanner.queue.poll_interval", &c->poll_interval, absl::Seconds(1),
               "how often idle workers look for queued scans")
       .Range(10, 600000);
@@ -194,7 +211,21 @@ absl::StatusOr<std::unique_ptr<ServiceModule>> CreateModule(ServiceRuntime& runt
   absl::StatusOr<std::unique_ptr<RpmDatabaseReader>> rpm =
       RpmDatabaseReader::Create({config.temp_dir + "/rpm"});
   if (!rpm.ok()) return rpm.status();
-  return std::unique_ptr<ServiceModule>(new ScannerModule(runtime, config, *std::move(rpm)));
+  auto tokens = std::make_unique<GrpcRegistryTokenSource>(MakeChannel(runtime.common.auth.address),
+                                                         runtime.common.internal_secret,
+                                                         runtime.common.rpc_timeout, runtime.clock);
+  HttpRegistryClient::Options o;
+  o.url = runtime.common.registry.url;
+  o.service = runtime.common.registry.service;
+  o.ca_file = runtime.common.registry.ca_file;
+  o.tls_verify = runtime.common.registry.tls_verify;
+  o.timeout = runtime.common.registry.timeout;
+  o.user_agent = ScannerVersion();
+  absl::StatusOr<std::unique_ptr<HttpRegistryClient>> registry =
+      HttpRegistryClient::Create(o, tokens.get(), runtime.clock);
+  if (!registry.ok()) return registry.status();
+  return std::unique_ptr<ServiceModule>(
+      new ScannerModule(runtime, config, *std::move(rpm), std::move(tokens), *std::move(registry)));
 }
 
 }  // namespace portunus::scanner

@@ -30,6 +30,8 @@ struct ScannerConfig {
   absl::Duration feed_interval;
   int64_t max_download_size = 0;
   absl::Duration download_timeout;
+  // The catalog's new-manifest feed: polled this often (0 = not followed).
+  absl::Duration catalog_poll_interval;
 };
 
 // Binds the `scanner` section's keys into *config and owns the section.
