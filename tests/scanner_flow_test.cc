@@ -1,6 +1,7 @@
 // Issue #7 end to end with the real registry (token auth), skopeo and every service: images built
 // offline (a Debian-like image with a dpkg status database, an Alpine-like image with an apk
-// installed database, a Rocky-like image with an rpm database made by `rpm --justdb`) are pushed
+// installed database, also as a two-platform index, a Rocky-like image with an rpm database made
+// by `rpm --justdb`) are pushed
 // with skopeo, reach the scanner through the catalog's new-manifest feed, are fetched from the
 // registry as the internal principal and report exactly the vulnerabilities of the imported
 // feeds; a later layer whiting out a package removes its findings; the gateway shows a tag's
@@ -153,8 +154,9 @@ class ScannerFlowTest : public ::testing::Test {
     ASSERT_TRUE(r.ok()) << r.Describe();
   }
 
-  void Push(const OciImage& image, const std::string& repo_tag, const As& as) {
+  void Push(const OciImage& image, const std::string& repo_tag, const As& as, bool all = false) {
     Skopeo::CopyOptions o;
+    o.all = all;
     o.dest_creds = Credentials{as.user, as.password};
     HARNESS_ASSIGN_OR_FAIL(CommandResult r,
                            skopeo_.Copy(image.ref(), "docker://" + registry_->host_port() + "/" + repo_tag, o));
@@ -288,6 +290,18 @@ TEST_F(ScannerFlowTest, PushedImagesAreScannedAutomaticallyAndShownToThoseWhoMay
             "P:busybox\nV:1.36.1-r2\nA:x86_64\no:busybox\n\nP:musl\nV:1.2.4-r2\nA:x86_64\no:musl\n\n");
   HARNESS_ASSIGN_OR_FAIL(OciImage alp, alpine.Build(images_.Sub("alp"), "3.18"));
 
+  // A multi-platform index: amd64 as above, arm64 with busybox fixed and an older musl.
+  OciImageBuilder multi;
+  multi.File("etc/os-release", kAlpineOsRelease)
+      .File("lib/apk/db/installed",
+            "P:busybox\nV:1.36.1-r2\nA:x86_64\no:busybox\n\nP:musl\nV:1.2.4-r2\nA:x86_64\no:musl\n\n")
+      .AddPlatform("linux", "arm64", "v8")
+      .File("etc/os-release", kAlpineOsRelease)
+      .File("lib/apk/db/installed",
+            "P:busybox\nV:1.36.1-r5\nA:aarch64\no:busybox\n\nP:musl\nV:1.2.4-r0\nA:aarch64\no:musl\n\n");
+  HARNESS_ASSIGN_OR_FAIL(OciImage alp_multi, multi.Build(images_.Sub("multi"), "multi"));
+  ASSERT_EQ(alp_multi.manifests.size(), 2u);
+
   OciImageBuilder rocky;
   rocky.File("etc/os-release", kRockyOsRelease).Layer();
   for (const auto& [name, content] : RpmDatabase()) rocky.File("var/lib/rpm/" + name, content);
@@ -297,6 +311,7 @@ TEST_F(ScannerFlowTest, PushedImagesAreScannedAutomaticallyAndShownToThoseWhoMay
   Push(deb_v2, "secret/debian:v2", alice_);
   Push(alp, "admin/alpine:3.18", admin_);
   Push(rpm, "admin/rocky:9", admin_);
+  Push(alp_multi, "admin/alpine:multi", admin_, /*all=*/true);
 
   // Scanned without anyone asking: the catalog's feed queued them.
   sv1::GetScanResultResponse r1 = WaitForResult(deb_v1.digest);
@@ -316,6 +331,14 @@ TEST_F(ScannerFlowTest, PushedImagesAreScannedAutomaticallyAndShownToThoseWhoMay
   ASSERT_EQ(r3.summary().status(), sv1::SCAN_STATUS_DONE) << r3.summary().error();
   EXPECT_EQ(r3.summary().ecosystem(), "alpine:3.18");
   EXPECT_THAT(Findings(r3), UnorderedElementsAre("CVE-2023-42366 busybox 1.36.1-r2 -> 1.36.1-r5"));
+
+  // The index: each linux platform scanned, the union reported for the index.
+  sv1::GetScanResultResponse multi_result = WaitForResult(alp_multi.digest);
+  ASSERT_EQ(multi_result.summary().status(), sv1::SCAN_STATUS_DONE) << multi_result.summary().error();
+  EXPECT_THAT(Findings(multi_result), UnorderedElementsAre("CVE-2023-42366 busybox 1.36.1-r2 -> 1.36.1-r5",
+                                                           "CVE-2020-28928 musl 1.2.4-r0 -> 1.2.4-r1"));
+  sv1::GetScanResultResponse arm = WaitForResult(alp_multi.manifests[1]["digest"].get<std::string>());
+  EXPECT_THAT(Findings(arm), UnorderedElementsAre("CVE-2020-28928 musl 1.2.4-r0 -> 1.2.4-r1"));
 
   sv1::GetScanResultResponse r4 = WaitForResult(rpm.digest);
   ASSERT_EQ(r4.summary().status(), sv1::SCAN_STATUS_DONE) << r4.summary().error();
