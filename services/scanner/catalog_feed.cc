@@ -21,8 +21,22 @@ absl::StatusOr<CatalogFeedFollower::Pass> CatalogFeedFollower::RunOnce() {
       // recovered from the feed; a rescan of everything covers what was already scanned.
       const int64_t missed = page->oldest_seq - at - 1;
       pass.missed += missed;
-      LogWarn("catalog manifest feed: entries expired before the scanner read them",
+      LogWarn("catalog manifest feed: entries expired before the scanner read them; queueing every tagged manifest",
               {{"after_seq", at}, {"oldest_seq", page->oldest_seq}, {"missed", missed}});
+      absl::Status listed = feed_.ListTagged([&](const std::vector<ManifestFeedEntry>& tagged) -> absl::Status {
+        for (const ManifestFeedEntry& e : tagged) {
+          absl::StatusOr<EnqueueOutcome> out = api_.Enqueue(e.repository, e.digest, /*force=*/false);
+          if (absl::IsInvalidArgument(out.status())) {
+            ++pass.skipped;
+            continue;
+          }
+          if (!out.ok()) return out.status();
+          if (out->queued) ++pass.caught_up;
+        }
+        return absl::OkStatus();
+      });
+      // Not caught up: the cursor stays before the gap, so the next poll tries again.
+      if (!listed.ok()) return listed;
     }
     if (page->entries.empty()) break;
     int64_t last = at;
@@ -70,8 +84,10 @@ void CatalogFeedFollower::Start() {
         if (!last_error.ok()) LogInfo("catalog manifest feed reachable again");
         last_error = absl::OkStatus();
         if (pass->seen > 0) {
-          LogInfo("catalog manifest feed read",
-                  {{"seen", pass->seen}, {"queued", pass->queued}, {"skipped", pass->skipped}});
+          LogInfo("catalog manifest feed read", {{"seen", pass->seen},
+                                                 {"queued", pass->queued},
+                                                 {"caught_up", pass->caught_up},
+                                                 {"skipped", pass->skipped}});
         }
       }
       absl::MutexLock l(&mu_);

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -37,6 +38,11 @@ class ManifestFeed {
   virtual ~ManifestFeed() = default;
   // Up to `limit` entries with seq > after_seq. kUnavailable when the catalog cannot be reached.
   virtual absl::StatusOr<ManifestFeedPage> ListSince(int64_t after_seq, int limit) = 0;
+  // Every (repository, digest) the catalog holds under a tag now, page by page (seq unused);
+  // on_page's error stops the listing and is returned. Used to catch up when feed entries
+  // expired before the scanner read them.
+  virtual absl::Status ListTagged(
+      const std::function<absl::Status(const std::vector<ManifestFeedEntry>& page)>& on_page) = 0;
 };
 
 // Where the scanner is in a feed, by feed name. Thread-safe.
@@ -69,9 +75,13 @@ class CatalogFeedFollower {
     int seen = 0;     // feed entries read
     int skipped = 0;  // entries the scanner cannot use (malformed name or digest), logged
     int64_t missed = 0;  // entries the catalog no longer had (retention), logged
+    int caught_up = 0;   // tagged manifests queued by the catch-up after missed entries
   };
   // Reads the feed from the stored cursor until it is exhausted (or max_batches), queueing a
-  // scan per entry and advancing the cursor after each batch. Errors of the feed or the stores
+  // scan per entry and advancing the cursor after each batch. When entries expired before they
+  // were read (the catalog's retention, or a scanner enabled long after the first pushes), every
+  // manifest the catalog holds under a tag is queued first (a manifest with a current result is
+  // not scanned again), and only then does the cursor move past the gap. Errors of the feed or the stores
   // end the pass (the cursor stays where the last complete batch left it).
   absl::StatusOr<Pass> RunOnce();
 

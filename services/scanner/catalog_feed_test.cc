@@ -91,12 +91,31 @@ TEST_F(CatalogFeedTest, OutagesKeepTheCursorAndMalformedEntriesAreSkipped) {
 TEST_F(CatalogFeedTest, ExpiredEntriesAreReportedAndAnotherReplicasAdvanceIsRespected) {
   for (char c : std::string("abcdef")) feed_.Add("team/app", Digest(c));
   feed_.ExpireBefore(4);  // 1..3 are gone before the scanner read them
+  // What the catalog still holds under tags: b (its entry expired), e (its entry is still in
+  // the feed), 9 (pushed before the feed existed), and a malformed name.
+  feed_.SetTagged({{0, "team/app", Digest('b')}, {0, "team/app", Digest('e')}, {0, "old/x", Digest('9')},
+                   {0, "Bad Name", Digest('y')}});
   CatalogFeedFollower follower({absl::Seconds(1), 500, 100}, feed_, cursors_, api_);
+
+  // The catch-up listing fails: nothing moves, the next poll tries again.
+  feed_.FailTagged(absl::UnavailableError("catalog down"));
   absl::StatusOr<CatalogFeedFollower::Pass> pass = follower.RunOnce();
-  ASSERT_TRUE(pass.ok());
+  EXPECT_EQ(pass.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(Cursor(), 0);
+  EXPECT_EQ(Status(Digest('b')), ScanStatus::kNone);
+
+  feed_.FailTagged(absl::OkStatus());
+  pass = follower.RunOnce();
+  ASSERT_TRUE(pass.ok()) << pass.status();
   EXPECT_EQ(pass->missed, 3);
-  EXPECT_EQ(pass->queued, 3);
+  EXPECT_EQ(pass->caught_up, 3);  // b, e, 9
+  EXPECT_EQ(pass->skipped, 1);
+  EXPECT_EQ(pass->queued, 3);     // d, e (already pending: still counted as queued), f
   EXPECT_EQ(Cursor(), 6);
+  EXPECT_EQ(Status(Digest('b')), ScanStatus::kWorking);
+  EXPECT_EQ(Status(Digest('9')), ScanStatus::kWorking);
+  EXPECT_EQ(Status(Digest('a')), ScanStatus::kNone);  // no longer tagged: not scanned
+  EXPECT_EQ(feed_.tagged_calls(), 2);
 
   // Another replica got further meanwhile: this one does not move the cursor back.
   feed_.Add("team/app", Digest('g'));
@@ -105,6 +124,7 @@ TEST_F(CatalogFeedTest, ExpiredEntriesAreReportedAndAnotherReplicasAdvanceIsResp
   pass = follower.RunOnce();
   ASSERT_TRUE(pass.ok());
   EXPECT_EQ(Cursor(), 8);
+  EXPECT_EQ(feed_.tagged_calls(), 2);  // no gap any more: no second catch-up
 }
 
 TEST_F(CatalogFeedTest, BackgroundLoopPollsUntilStopped) {

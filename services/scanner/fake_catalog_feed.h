@@ -1,6 +1,8 @@
 // In-memory ManifestFeed and FeedCursorStore for tests.
 #pragma once
 
+#include <algorithm>
+#include <cstddef>
 #include <map>
 #include <mutex>
 #include <string>
@@ -36,6 +38,38 @@ class FakeManifestFeed final : public ManifestFeed {
     return calls_;
   }
 
+  // What ListTagged reports (the catalog's tagged manifests), in pages of two.
+  void SetTagged(std::vector<ManifestFeedEntry> tagged) {
+    std::lock_guard<std::mutex> lock(mu_);
+    tagged_ = std::move(tagged);
+  }
+  void FailTagged(absl::Status s) {
+    std::lock_guard<std::mutex> lock(mu_);
+    fail_tagged_ = std::move(s);
+  }
+  int tagged_calls() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return tagged_calls_;
+  }
+
+  absl::Status ListTagged(
+      const std::function<absl::Status(const std::vector<ManifestFeedEntry>& page)>& on_page) override {
+    std::vector<ManifestFeedEntry> tagged;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      ++tagged_calls_;
+      if (!fail_tagged_.ok()) return fail_tagged_;
+      tagged = tagged_;
+    }
+    for (size_t i = 0; i < tagged.size(); i += 2) {
+      std::vector<ManifestFeedEntry> page(tagged.begin() + static_cast<std::ptrdiff_t>(i),
+                                          tagged.begin() + static_cast<std::ptrdiff_t>(std::min(i + 2, tagged.size())));
+      absl::Status s = on_page(page);
+      if (!s.ok()) return s;
+    }
+    return absl::OkStatus();
+  }
+
   absl::StatusOr<ManifestFeedPage> ListSince(int64_t after_seq, int limit) override {
     std::lock_guard<std::mutex> lock(mu_);
     ++calls_;
@@ -59,6 +93,9 @@ class FakeManifestFeed final : public ManifestFeed {
   int64_t latest_ = 0;
   int calls_ = 0;
   absl::Status fail_next_;
+  std::vector<ManifestFeedEntry> tagged_;
+  absl::Status fail_tagged_;
+  int tagged_calls_ = 0;
 };
 
 class FakeFeedCursorStore final : public FeedCursorStore {

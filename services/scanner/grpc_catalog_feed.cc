@@ -43,4 +43,32 @@ absl::StatusOr<ManifestFeedPage> GrpcCatalogManifestFeed::ListSince(int64_t afte
   return page;
 }
 
+absl::Status GrpcCatalogManifestFeed::ListTagged(
+    const std::function<absl::Status(const std::vector<ManifestFeedEntry>& page)>& on_page) {
+  constexpr int kPerPage = 500;  // the catalog's largest page
+  for (int32_t page = 1;; ++page) {
+    grpc::ClientContext ctx;
+    PrepareClientContext(&ctx, timeout_, "");
+    ctx.AddMetadata(kAuthorizationMetadata, authorization_);
+    catalog::v1::ListAllTagsRequest req;
+    req.mutable_page()->set_page(page);
+    req.mutable_page()->set_per_page(kPerPage);
+    catalog::v1::ListTagsResponse resp;
+    const grpc::Status s = stub_->stub->ListAllTags(&ctx, req, &resp);
+    if (!s.ok()) {
+      absl::Status status = FromGrpcStatus(s);
+      return absl::Status(status.code(), absl::StrCat("catalog ListAllTags: ", status.message()));
+    }
+    std::vector<ManifestFeedEntry> entries;
+    for (const catalog::v1::Tag& t : resp.tags()) entries.push_back({0, t.repository(), t.digest()});
+    if (!entries.empty()) {
+      absl::Status st = on_page(entries);
+      if (!st.ok()) return st;
+    }
+    if (resp.tags_size() < kPerPage || static_cast<int64_t>(page) * kPerPage >= resp.page().total()) {
+      return absl::OkStatus();
+    }
+  }
+}
+
 }  // namespace portunus::scanner

@@ -8,6 +8,8 @@
 #include <string>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
 #include "gmock/gmock.h"
 #include "grpcpp/grpcpp.h"
@@ -43,7 +45,29 @@ class CatalogDouble final : public cv1::CatalogService::Service {
     return grpc::Status::OK;
   }
 
+  // 1201 tags: t<i> of team/app, digest from i.
+  grpc::Status ListAllTags(grpc::ServerContext* ctx, const cv1::ListAllTagsRequest* req,
+                           cv1::ListTagsResponse* resp) override {
+    absl::MutexLock lock(&mu_);
+    auto auth = ctx->client_metadata().find("authorization");
+    authorization_ = auth == ctx->client_metadata().end() ? "" : std::string(auth->second.data(), auth->second.size());
+    ++tag_pages_;
+    if (req->page().per_page() > 500) return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "per_page");
+    constexpr int kTotal = 1201;
+    const int per_page = req->page().per_page();
+    for (int i = (req->page().page() - 1) * per_page; i < kTotal && i < req->page().page() * per_page; ++i) {
+      cv1::Tag* t = resp->add_tags();
+      t->set_id(i + 1);
+      t->set_repository("team/app");
+      t->set_name("t" + std::to_string(i));
+      t->set_digest(absl::StrCat("sha256:", absl::StrFormat("%064d", i)));
+    }
+    resp->mutable_page()->set_total(kTotal);
+    return grpc::Status::OK;
+  }
+
   absl::Mutex mu_;
+  int tag_pages_ = 0;
   std::string authorization_;
   int64_t after_seq_ = -1;
   int limit_ = -1;
@@ -95,6 +119,33 @@ TEST_F(GrpcCatalogFeedTest, ReadsAPageAsTheInternalPrincipal) {
   ASSERT_TRUE(page.ok()) << page.status();
   EXPECT_TRUE(page->entries.empty());
   EXPECT_EQ(page->latest_seq, 7);
+}
+
+TEST_F(GrpcCatalogFeedTest, ListsEveryTaggedManifestPageByPage) {
+  GrpcCatalogManifestFeed feed(channel_, "s3cret", absl::Seconds(5));
+  std::vector<ManifestFeedEntry> all;
+  ASSERT_TRUE(feed.ListTagged([&](const std::vector<ManifestFeedEntry>& page) {
+                    EXPECT_LE(page.size(), 500u);
+                    all.insert(all.end(), page.begin(), page.end());
+                    return absl::OkStatus();
+                  })
+                  .ok());
+  ASSERT_EQ(all.size(), 1201u);
+  EXPECT_EQ(all[0].repository, "team/app");
+  EXPECT_EQ(all[1200].digest, absl::StrCat("sha256:", absl::StrFormat("%064d", 1200)));
+  {
+    absl::MutexLock lock(&catalog_.mu_);
+    EXPECT_EQ(catalog_.tag_pages_, 3);
+    EXPECT_EQ(catalog_.authorization_, "Basic " + absl::Base64Escape("portunus:s3cret"));
+  }
+  // on_page's error stops the listing.
+  int pages = 0;
+  absl::Status stopped = feed.ListTagged([&](const std::vector<ManifestFeedEntry>&) {
+    ++pages;
+    return absl::CancelledError("enough");
+  });
+  EXPECT_EQ(stopped.code(), absl::StatusCode::kCancelled);
+  EXPECT_EQ(pages, 1);
 }
 
 TEST_F(GrpcCatalogFeedTest, ErrorsKeepTheirCodeAndNameTheCall) {
