@@ -173,6 +173,12 @@ TEST_F(IdentityRestTest, UsersBotTeamsNamespacesAndDenialsWithReasons) {
   ASSERT_GE(bot_secret.size(), 43u);  // >= 32 random bytes
   EXPECT_EQ(Call("GET", "/api/v1/users/ci-bot", As::Basic("ci-bot", bot_secret)).status, 200);
   EXPECT_EQ(Call("GET", "/api/v1/users/ci-bot", As::Basic("ci-bot", "")).status, 401);
+  EXPECT_EQ(Call("GET", "/api/v1/users/ci-bot", As::Basic("ci-bot", "some-password")).status, 401);
+  // A bot cannot be given a password either (422 naming the field).
+  Reply bot_password = Call("PUT", "/api/v1/users/ci-bot", admin,
+                            R"({"user":{"password":"a-long-password"}})");
+  EXPECT_EQ(bot_password.status, 422) << bot_password.raw.body;
+  EXPECT_EQ(bot_password.body.value("field", ""), "user.password");
 
   // Application tokens belong to their owner only (Portus let anyone act on them).
   const As alice = As::Basic("alice", "alice-password");
@@ -191,7 +197,10 @@ TEST_F(IdentityRestTest, UsersBotTeamsNamespacesAndDenialsWithReasons) {
             403);
   const std::string alice_token_id = absl::StrCat(alice_token.body["id"].get<int64_t>());
   Reply stolen = Call("DELETE", "/api/v1/users/application_tokens/" + alice_token_id, bob);
-  EXPECT_TRUE(stolen.status == 403 || stolen.status == 404) << stolen.raw.body;
+  EXPECT_EQ(stolen.status, 403) << stolen.raw.body;
+  EXPECT_THAT(stolen.body.value("message", ""), HasSubstr("only alice may manage"));
+  // Administrators manage bots' tokens, not people's.
+  EXPECT_EQ(Call("GET", "/api/v1/users/alice/application_tokens", admin).status, 403);
   EXPECT_EQ(Call("GET", "/api/v1/users/alice", As::PortusAuth("alice", alice_secret)).status, 200);
   // Users see only themselves; only admins list users.
   EXPECT_EQ(Call("GET", "/api/v1/users/bob", alice).status, 403);
@@ -221,15 +230,24 @@ TEST_F(IdentityRestTest, UsersBotTeamsNamespacesAndDenialsWithReasons) {
   // The last owner cannot go: with dave demoted, alice is the last one.
   EXPECT_EQ(Call("PUT", "/api/v1/teams/devs/members/dave", alice, R"({"role":"viewer"})").status, 200);
   Reply last_owner = Call("PUT", "/api/v1/teams/devs/members/alice", alice, R"({"role":"viewer"})");
-  EXPECT_EQ(last_owner.status, 400) << last_owner.raw.body;
+  EXPECT_EQ(last_owner.status, 409) << last_owner.raw.body;
   EXPECT_THAT(last_owner.body.value("message", ""), HasSubstr("last owner"));
+  EXPECT_EQ(last_owner.body.value("rule", ""), "last_owner");
   Reply remove_last = Call("DELETE", "/api/v1/teams/devs/members/alice", alice);
-  EXPECT_EQ(remove_last.status, 400) << remove_last.raw.body;
+  EXPECT_EQ(remove_last.status, 409) << remove_last.raw.body;
+  EXPECT_EQ(remove_last.body.value("rule", ""), "last_owner");
+  // Hidden (personal) teams take no members.
+  Reply hidden = Call("POST", "/api/v1/teams/alice/members", alice, R"({"user":"bob","role":"viewer"})");
+  EXPECT_EQ(hidden.status, 409) << hidden.raw.body;
+  EXPECT_EQ(hidden.body.value("rule", ""), "hidden_team");
   // An admin added to a team is always owner.
   Reply admin_member = Call("POST", "/api/v1/teams/devs/members", alice,
                             R"({"user":"admin","role":"viewer"})");
   ASSERT_EQ(admin_member.status, 201) << admin_member.raw.body;
   EXPECT_EQ(admin_member.body["role"], "owner");
+  Reply demote_admin = Call("PUT", "/api/v1/teams/devs/members/admin", alice, R"({"role":"viewer"})");
+  EXPECT_EQ(demote_admin.status, 409) << demote_admin.raw.body;
+  EXPECT_EQ(demote_admin.body.value("rule", ""), "admin_always_owner");
   EXPECT_EQ(Call("DELETE", "/api/v1/teams/devs/members/admin", alice).status, 204);
 
   // Namespaces of each visibility (new ones start private).
@@ -320,15 +338,27 @@ TEST_F(IdentityRestTest, UsersBotTeamsNamespacesAndDenialsWithReasons) {
   EXPECT_EQ(renamed.body["description"], "the devs");
 
   // Deleting: personal namespaces never; others by owners and admins.
-  EXPECT_EQ(Call("DELETE", "/api/v1/namespaces/alice", alice).status, 400);
+  Reply team_with_ns = Call("DELETE", "/api/v1/teams/devs", alice);
+  EXPECT_EQ(team_with_ns.status, 409) << team_with_ns.raw.body;
+  EXPECT_EQ(team_with_ns.body.value("rule", ""), "team_owns_namespaces");
+  Reply personal_delete = Call("DELETE", "/api/v1/namespaces/alice", alice);
+  EXPECT_EQ(personal_delete.status, 409) << personal_delete.raw.body;
+  EXPECT_EQ(personal_delete.body.value("rule", ""), "personal_namespace");
   EXPECT_EQ(Call("DELETE", "/api/v1/namespaces/devs-public", bob).status, 403);
   EXPECT_EQ(Call("DELETE", "/api/v1/namespaces/devs-public", alice).status, 204);
   EXPECT_EQ(Call("GET", "/api/v1/namespaces/devs-public", alice).status, 404);
 
   // The last admin cannot disable themselves; others may.
   Reply last_admin = Call("PUT", "/api/v1/users/admin", admin, R"({"user":{"enabled":false}})");
-  EXPECT_EQ(last_admin.status, 400) << last_admin.raw.body;
+  EXPECT_EQ(last_admin.status, 409) << last_admin.raw.body;
   EXPECT_THAT(last_admin.body.value("message", ""), HasSubstr("last enabled administrator"));
+  EXPECT_EQ(last_admin.body.value("rule", ""), "last_admin");
+  Reply demote_last = Call("PUT", "/api/v1/users/admin", admin, R"({"user":{"admin":false}})");
+  EXPECT_EQ(demote_last.status, 409) << demote_last.raw.body;
+  EXPECT_EQ(demote_last.body.value("rule", ""), "last_admin");
+  Reply delete_last = Call("DELETE", "/api/v1/users/admin", admin);
+  EXPECT_EQ(delete_last.status, 409) << delete_last.raw.body;
+  EXPECT_EQ(delete_last.body.value("rule", ""), "last_admin");
   Reply disabled = Call("PUT", "/api/v1/users/eve", As::Basic("eve", "eve-password"),
                         R"({"user":{"enabled":false}})");
   ASSERT_EQ(disabled.status, 200) << disabled.raw.body;

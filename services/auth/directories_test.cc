@@ -192,10 +192,13 @@ TEST_F(DirectoriesTest, TheLastAdminCanNeitherBeDemotedDisabledNorDeleted) {
   absl::Status s = users_.Update(root_, "root", demote).status();
   EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(s.message(), HasSubstr("last enabled administrator"));
+  EXPECT_EQ(ErrorRule(s), kRuleLastAdmin);
   UserDirectory::UpdateInput disable;
   disable.enabled = false;
   EXPECT_EQ(users_.Update(root_, "root", disable).status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(ErrorRule(users_.Update(root_, "root", disable).status()), kRuleLastAdmin);
   EXPECT_EQ(users_.Delete(root_, "root").code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(ErrorRule(users_.Delete(root_, "root")), kRuleLastAdmin);
   // With a second admin, both become possible.
   UserDirectory::UpdateInput grant;
   grant.admin = true;
@@ -230,6 +233,7 @@ TEST_F(DirectoriesTest, DeletingTheLastOwnerOfATeamIsRefused) {
   absl::Status s = users_.Delete(root_, "alice");
   EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(s.message(), HasSubstr("last owner of team devs"));
+  EXPECT_EQ(ErrorRule(s), kRuleLastOwner);
 }
 
 // ---------------- application tokens ----------------
@@ -344,6 +348,7 @@ TEST_F(DirectoriesTest, AdminsAreAlwaysOwners) {
   absl::Status s = teams_.UpdateMember(alice_, "devs", "root", "viewer").status();
   EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(s.message(), HasSubstr("administrator"));
+  EXPECT_EQ(ErrorRule(s), kRuleAdminAlwaysOwner);
   // Promoting a member to admin makes them owner of their teams.
   UserDirectory::UpdateInput grant;
   grant.admin = true;
@@ -357,7 +362,9 @@ TEST_F(DirectoriesTest, TheLastOwnerCanNeitherBeRemovedNorDemoted) {
   absl::Status s = teams_.UpdateMember(alice_, "devs", "alice", "contributor").status();
   EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(s.message(), HasSubstr("last owner of team devs"));
+  EXPECT_EQ(ErrorRule(s), kRuleLastOwner);
   EXPECT_EQ(teams_.RemoveMember(alice_, "devs", "alice").code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(ErrorRule(teams_.RemoveMember(alice_, "devs", "alice")), kRuleLastOwner);
   EXPECT_EQ(teams_.RemoveMember(root_, "devs", "alice").code(), absl::StatusCode::kFailedPrecondition);
   ASSERT_TRUE(teams_.UpdateMember(alice_, "devs", "bob", "owner").ok());
   EXPECT_TRUE(teams_.UpdateMember(alice_, "devs", "alice", "viewer").ok());
@@ -367,6 +374,7 @@ TEST_F(DirectoriesTest, HiddenTeamsTakeNoMembers) {
   absl::Status s = teams_.AddMember(root_, "alice", "bob", "viewer").status();  // alice's personal team
   EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(s.message(), HasSubstr("hidden personal team"));
+  EXPECT_EQ(ErrorRule(s), kRuleHiddenTeam);
   EXPECT_EQ(teams_.AddMember(root_, kGlobalTeamName, "bob", "viewer").status().code(),
             absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(teams_.Delete(root_, "alice").code(), absl::StatusCode::kFailedPrecondition);
@@ -380,6 +388,7 @@ TEST_F(DirectoriesTest, TeamsWithNamespacesCannotBeDeleted) {
   absl::Status s = teams_.Delete(alice_, "devs");
   EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(s.message(), HasSubstr("still owns namespaces (acme)"));
+  EXPECT_EQ(ErrorRule(s), kRuleTeamOwnsNamespaces);
   EXPECT_EQ(teams_.Delete(bob_, "devs").code(), absl::StatusCode::kPermissionDenied);
   ASSERT_TRUE(namespaces_.Delete(alice_, "acme").ok());
   EXPECT_TRUE(teams_.Delete(alice_, "devs").ok());
@@ -507,6 +516,8 @@ TEST_F(DirectoriesTest, MovingANamespaceNeedsOwnershipOfBothTeams) {
 TEST_F(DirectoriesTest, GlobalAndPersonalNamespacesCannotBeDeleted) {
   EXPECT_EQ(namespaces_.Delete(root_, kGlobalNamespaceName).code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(namespaces_.Delete(alice_, "alice").code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(ErrorRule(namespaces_.Delete(root_, kGlobalNamespaceName)), kRuleGlobalNamespace);
+  EXPECT_EQ(ErrorRule(namespaces_.Delete(alice_, "alice")), kRulePersonalNamespace);
   EXPECT_EQ(namespaces_.Delete(bob_, "alice").code(), absl::StatusCode::kPermissionDenied);
 }
 

@@ -1,4 +1,5 @@
 #include "services/auth/fake_identity_store.h"
+#include "services/common/status_mapping.h"
 
 #include <algorithm>
 #include <functional>
@@ -347,8 +348,8 @@ absl::StatusOr<User> FakeIdentityStore::UpdateUser(int64_t id, const UserPatch& 
   const bool loses_admin = (patch.admin.has_value() && !*patch.admin && u.admin) ||
                            (patch.enabled.has_value() && !*patch.enabled && u.admin && u.enabled);
   if (loses_admin && u.enabled && EnabledAdminsExcept(id) == 0) {
-    return absl::FailedPreconditionError(
-        absl::StrCat(u.username, " is the last enabled administrator"));
+    return RuleConflictError(
+        kRuleLastAdmin, absl::StrCat(u.username, " is the last enabled administrator"));
   }
   if (patch.email.has_value() && !patch.email->empty() && EmailTaken(*patch.email, id)) {
     return absl::AlreadyExistsError(absl::StrCat("e-mail ", *patch.email, " is already in use"));
@@ -381,13 +382,15 @@ absl::Status FakeIdentityStore::DeleteUser(int64_t id) {
   if (it == users_.end()) return absl::NotFoundError(absl::StrCat("user ", id, " not found"));
   const User& u = it->second.user;
   if (u.admin && u.enabled && EnabledAdminsExcept(id) == 0) {
-    return absl::FailedPreconditionError(absl::StrCat(u.username, " is the last enabled administrator"));
+    return RuleConflictError(kRuleLastAdmin,
+                             absl::StrCat(u.username, " is the last enabled administrator"));
   }
   for (const auto& [mid, m] : members_) {
     if (m.user_id != id || m.role != Role::kOwner) continue;
     const Team& t = teams_.at(m.team_id);
     if (t.kind == Kind::kRegular && OwnersOf(t.id) == 1) {
-      return absl::FailedPreconditionError(
+      return RuleConflictError(
+          kRuleLastOwner,
           absl::StrCat(u.username, " is the last owner of team ", t.name,
                        "; make someone else owner first"));
     }
@@ -510,7 +513,8 @@ absl::Status FakeIdentityStore::DeleteTeam(int64_t id) {
   }
   if (!owned.empty()) {
     std::sort(owned.begin(), owned.end());
-    return absl::FailedPreconditionError(
+    return RuleConflictError(
+        kRuleTeamOwnsNamespaces,
         absl::StrCat("team ", it->second.name, " still owns namespaces (", absl::StrJoin(owned, ", "),
                      "); delete them or move them to another team first"));
   }
@@ -593,7 +597,8 @@ absl::StatusOr<Member> FakeIdentityStore::UpdateMemberRole(int64_t member_id, Ro
   if (it == members_.end()) return absl::NotFoundError(absl::StrCat("member ", member_id, " not found"));
   MemberRow& m = it->second;
   if (m.role == Role::kOwner && role != Role::kOwner && OwnersOf(m.team_id) == 1) {
-    return absl::FailedPreconditionError(
+    return RuleConflictError(
+        kRuleLastOwner,
         absl::StrCat(users_.at(m.user_id).user.username, " is the last owner of team ",
                      teams_.at(m.team_id).name, " and cannot be demoted"));
   }
@@ -609,7 +614,8 @@ absl::Status FakeIdentityStore::RemoveMember(int64_t member_id) {
   if (it == members_.end()) return absl::NotFoundError(absl::StrCat("member ", member_id, " not found"));
   const MemberRow& m = it->second;
   if (m.role == Role::kOwner && OwnersOf(m.team_id) == 1) {
-    return absl::FailedPreconditionError(
+    return RuleConflictError(
+        kRuleLastOwner,
         absl::StrCat(users_.at(m.user_id).user.username, " is the last owner of team ",
                      teams_.at(m.team_id).name, " and cannot be removed"));
   }
@@ -744,7 +750,7 @@ absl::StatusOr<ApplicationToken> FakeIdentityStore::CreateToken(const NewToken& 
     }
   }
   if (count >= max_per_user) {
-    return absl::FailedPreconditionError(absl::StrCat(
+    return RuleConflictError(kRuleTokenLimit, absl::StrCat(
         u->second.user.username, " already has ", count, " application tokens (the maximum is ",
         max_per_user, "); revoke one first"));
   }

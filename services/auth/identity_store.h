@@ -10,8 +10,9 @@
 // Both pass the same contract tests (identity_store_contract_test.cc). Thread-safe.
 //
 // Common status codes: kNotFound (no such object), kAlreadyExists (a unique name is taken; the
-// message names it), kFailedPrecondition (an invariant above would break; the message says
-// which), kUnavailable (database unreachable; retry).
+// message names it), kFailedPrecondition (an invariant above would break: a RuleConflictError
+// naming the rule, one of the kRule* below, with a message saying which object), kUnavailable
+// (database unreachable; retry).
 #pragma once
 
 #include <cstdint>
@@ -26,6 +27,17 @@
 #include "services/auth/model.h"
 
 namespace portunus::auth {
+
+// The rules of the identity model a request can conflict with (RuleConflictError in
+// services/common/status_mapping.h: gRPC FAILED_PRECONDITION, REST 409 with "rule" in the body).
+inline constexpr char kRuleLastAdmin[] = "last_admin";          // no enabled admin would be left
+inline constexpr char kRuleLastOwner[] = "last_owner";          // a team would have no owner
+inline constexpr char kRuleTeamOwnsNamespaces[] = "team_owns_namespaces";
+inline constexpr char kRuleTokenLimit[] = "token_limit";        // max tokens per account reached
+inline constexpr char kRuleHiddenTeam[] = "hidden_team";        // personal/global teams are fixed
+inline constexpr char kRuleAdminAlwaysOwner[] = "admin_always_owner";
+inline constexpr char kRuleGlobalNamespace[] = "global_namespace";      // never deleted
+inline constexpr char kRulePersonalNamespace[] = "personal_namespace";  // goes only with its user
 
 // What logging in needs to know about an account.
 struct LoginRecord {

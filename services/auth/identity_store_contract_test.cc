@@ -16,6 +16,7 @@
 #include "services/auth/secret_digest.h"
 #include "services/common/migrator.h"
 #include "services/common/pg_pool.h"
+#include "services/common/status_mapping.h"
 #include "services/common/testing/fake_clock.h"
 #include "services/common/testing/test_database.h"
 
@@ -179,6 +180,7 @@ TEST_P(IdentityStoreContractTest, TheLastEnabledAdminStays) {
   absl::Status s = store_->DeleteUser(last);
   EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(s.message(), HasSubstr("last enabled administrator"));
+  EXPECT_EQ(ErrorRule(s), kRuleLastAdmin);
 }
 
 TEST_P(IdentityStoreContractTest, TeamsKeepAnOwner) {
@@ -190,6 +192,8 @@ TEST_P(IdentityStoreContractTest, TeamsKeepAnOwner) {
   EXPECT_EQ(store_->UpdateMemberRole(ma.id, Role::kViewer).status().code(),
             absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(store_->RemoveMember(ma.id).code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(ErrorRule(store_->RemoveMember(ma.id)), kRuleLastOwner);
+  EXPECT_EQ(ErrorRule(store_->UpdateMemberRole(ma.id, Role::kViewer).status()), kRuleLastOwner);
   Member mb = store_->AddMember(t.id, b.id, Role::kOwner).value();
   EXPECT_EQ(store_->AddMember(t.id, b.id, Role::kViewer).status().code(), absl::StatusCode::kAlreadyExists);
   // Both owners leaving at once: one must stay.
@@ -205,6 +209,7 @@ TEST_P(IdentityStoreContractTest, TeamsKeepAnOwner) {
   absl::Status s = store_->DeleteUser(owner);
   EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(s.message(), HasSubstr("last owner of team devs"));
+  EXPECT_EQ(ErrorRule(s), kRuleLastOwner);
 }
 
 TEST_P(IdentityStoreContractTest, MakingSomeoneAdminMakesThemOwner) {
@@ -243,6 +248,7 @@ TEST_P(IdentityStoreContractTest, TeamsWithNamespacesStay) {
   absl::Status s = store_->DeleteTeam(t.id);
   EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(s.message(), HasSubstr("acme"));
+  EXPECT_EQ(ErrorRule(s), kRuleTeamOwnsNamespaces);
   ASSERT_TRUE(store_->DeleteNamespace(n.id).ok());
   ASSERT_TRUE(store_->DeleteTeam(t.id).ok());
   EXPECT_EQ(store_->GetTeam(t.id).status().code(), absl::StatusCode::kNotFound);

@@ -259,9 +259,9 @@ absl::Status NamespaceDirectory::Delete(const Principal& actor, absl::string_vie
         " may delete namespace ", ns.name,
         !ns.global() && !options_.manage_namespace ? " (user_permission.manage_namespace is disabled)" : ""));
   }
-  if (ns.global()) return absl::FailedPreconditionError("the global namespace cannot be deleted");
+  if (ns.global()) return RuleConflictError(kRuleGlobalNamespace, "the global namespace cannot be deleted");
   if (ns.personal()) {
-    return absl::FailedPreconditionError(absl::StrCat(
+    return RuleConflictError(kRulePersonalNamespace, absl::StrCat(
         "namespace ", ns.name, " is a personal namespace and goes only with its user"));
   }
   PORTUNUS_RETURN_IF_ERROR(store_.DeleteNamespace(ns.id));

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "services/auth/secret_digest.h"
+#include "services/common/status_mapping.h"
 
 namespace portunus::auth {
 namespace {
@@ -395,8 +396,8 @@ absl::StatusOr<User> PgIdentityStore::UpdateUser(int64_t id, const UserPatch& pa
                              ((patch.admin.has_value() && !*patch.admin) ||
                               (patch.enabled.has_value() && !*patch.enabled));
     if (loses_admin && OtherEnabledAdmins(w, id) == 0) {
-      return absl::FailedPreconditionError(
-          absl::StrCat(username, " is the last enabled administrator"));
+      return RuleConflictError(
+          kRuleLastAdmin, absl::StrCat(username, " is the last enabled administrator"));
     }
     try {
       if (patch.email.has_value()) {
@@ -437,7 +438,8 @@ absl::Status PgIdentityStore::DeleteUser(int64_t id) {
     if (cur.empty()) return absl::NotFoundError(absl::StrCat("user ", id, " not found"));
     const std::string username = cur[0][0].as<std::string>();
     if (cur[0][1].as<bool>() && cur[0][2].as<bool>() && OtherEnabledAdmins(w, id) == 0) {
-      return absl::FailedPreconditionError(absl::StrCat(username, " is the last enabled administrator"));
+      return RuleConflictError(kRuleLastAdmin,
+                               absl::StrCat(username, " is the last enabled administrator"));
     }
     // Lock the regular teams this account owns, then check it is not their last owner.
     pqxx::result owned = w.exec_params(
@@ -450,7 +452,8 @@ absl::Status PgIdentityStore::DeleteUser(int64_t id) {
                          row[0].as<int64_t>())[0]
               .as<int64_t>();
       if (owners <= 1) {
-        return absl::FailedPreconditionError(
+        return RuleConflictError(
+            kRuleLastOwner,
             absl::StrCat(username, " is the last owner of team ", row[1].as<std::string>(),
                          "; make someone else owner first"));
       }
@@ -549,7 +552,8 @@ absl::Status PgIdentityStore::DeleteTeam(int64_t id) {
     if (!owned.empty()) {
       std::vector<std::string> names;
       for (const auto& row : owned) names.push_back(row[0].as<std::string>());
-      return absl::FailedPreconditionError(
+      return RuleConflictError(
+          kRuleTeamOwnsNamespaces,
           absl::StrCat("team ", cur[0][0].as<std::string>(), " still owns namespaces (",
                        absl::StrJoin(names, ", "), "); delete them or move them to another team first"));
     }
@@ -639,7 +643,7 @@ absl::StatusOr<Member> PgIdentityStore::UpdateMemberRole(int64_t member_id, Role
                          m->team_id)[0]
               .as<int64_t>();
       if (owners <= 1) {
-        return absl::FailedPreconditionError(absl::StrCat(m->username, " is the last owner of team ",
+        return RuleConflictError(kRuleLastOwner, absl::StrCat(m->username, " is the last owner of team ",
                                                           team[0][0].as<std::string>(),
                                                           " and cannot be demoted"));
       }
@@ -662,7 +666,7 @@ absl::Status PgIdentityStore::RemoveMember(int64_t member_id) {
                          m->team_id)[0]
               .as<int64_t>();
       if (owners <= 1) {
-        return absl::FailedPreconditionError(absl::StrCat(m->username, " is the last owner of team ",
+        return RuleConflictError(kRuleLastOwner, absl::StrCat(m->username, " is the last owner of team ",
                                                           team[0][0].as<std::string>(),
                                                           " and cannot be removed"));
       }
@@ -799,7 +803,7 @@ absl::StatusOr<ApplicationToken> PgIdentityStore::CreateToken(const NewToken& to
         w.exec_params1("SELECT count(*) FROM auth.application_tokens WHERE user_id = $1", token.user_id)[0]
             .as<int64_t>();
     if (count >= max_per_user) {
-      return absl::FailedPreconditionError(absl::StrCat(
+      return RuleConflictError(kRuleTokenLimit, absl::StrCat(
           username, " already has ", count, " application tokens (the maximum is ", max_per_user,
           "); revoke one first"));
     }

@@ -18,7 +18,7 @@ absl::Status ValidateTeamName(absl::string_view field, absl::string_view name) {
 }
 
 absl::Status HiddenTeam(const Team& team, absl::string_view what) {
-  return absl::FailedPreconditionError(absl::StrCat(
+  return RuleConflictError(kRuleHiddenTeam, absl::StrCat(
       "team ", team.name, " is a hidden ", KindName(team.kind), " team and ", what));
 }
 
@@ -189,7 +189,7 @@ absl::StatusOr<Member> TeamDirectory::UpdateMember(const Principal& actor, absl:
   if (!parsed.has_value()) return InvalidFieldError("role", "must be viewer, contributor or owner");
   PORTUNUS_ASSIGN_OR_RETURN(Member member, ResolveMember(team, member_ref));
   if (member.admin && *parsed != Role::kOwner) {
-    return absl::FailedPreconditionError(absl::StrCat(
+    return RuleConflictError(kRuleAdminAlwaysOwner, absl::StrCat(
         member.username, " is an administrator, and administrators are always owners of their teams"));
   }
   PORTUNUS_ASSIGN_OR_RETURN(Member updated, store_.UpdateMemberRole(member.id, *parsed));

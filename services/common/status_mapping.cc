@@ -9,6 +9,7 @@ namespace portunus {
 namespace {
 
 constexpr char kFieldPayloadUrl[] = "type.portunus.dev/field";
+constexpr char kRulePayloadUrl[] = "type.portunus.dev/rule";
 
 }  // namespace
 
@@ -20,6 +21,17 @@ absl::Status InvalidFieldError(absl::string_view field, absl::string_view messag
 
 std::string ErrorField(const absl::Status& status) {
   auto payload = status.GetPayload(kFieldPayloadUrl);
+  return payload.has_value() ? std::string(*payload) : std::string();
+}
+
+absl::Status RuleConflictError(absl::string_view rule, absl::string_view message) {
+  absl::Status status = absl::FailedPreconditionError(message);
+  status.SetPayload(kRulePayloadUrl, absl::Cord(rule));
+  return status;
+}
+
+std::string ErrorRule(const absl::Status& status) {
+  auto payload = status.GetPayload(kRulePayloadUrl);
   return payload.has_value() ? std::string(*payload) : std::string();
 }
 
@@ -39,6 +51,7 @@ grpc::Status ToGrpcStatus(const absl::Status& status, absl::string_view request_
   common::v1::ErrorDetail detail;
   detail.set_request_id(std::string(request_id));
   detail.set_field(ErrorField(status));
+  detail.set_rule(ErrorRule(status));
   if (IsInternalCode(status.code())) {
     LogError("internal error", {{"request_id", request_id}, {"error", status.ToString()}});
     std::string message = request_id.empty()
@@ -54,9 +67,9 @@ absl::Status FromGrpcStatus(const grpc::Status& status) {
   absl::Status result(static_cast<absl::StatusCode>(static_cast<int>(status.error_code())),
                       status.error_message());
   common::v1::ErrorDetail detail;
-  if (!status.error_details().empty() && detail.ParseFromString(status.error_details()) &&
-      !detail.field().empty()) {
-    result.SetPayload(kFieldPayloadUrl, absl::Cord(detail.field()));
+  if (!status.error_details().empty() && detail.ParseFromString(status.error_details())) {
+    if (!detail.field().empty()) result.SetPayload(kFieldPayloadUrl, absl::Cord(detail.field()));
+    if (!detail.rule().empty()) result.SetPayload(kRulePayloadUrl, absl::Cord(detail.rule()));
   }
   return result;
 }
@@ -96,6 +109,9 @@ int HttpStatusForCode(absl::StatusCode code) {
 int HttpStatusFor(const absl::Status& status) {
   if (status.code() == absl::StatusCode::kInvalidArgument && !ErrorField(status).empty()) {
     return 422;
+  }
+  if (status.code() == absl::StatusCode::kFailedPrecondition && !ErrorRule(status).empty()) {
+    return 409;
   }
   return HttpStatusForCode(status.code());
 }

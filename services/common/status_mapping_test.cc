@@ -30,6 +30,24 @@ TEST(StatusMappingTest, FieldErrorsAre422AndSurviveGrpc) {
   EXPECT_EQ(HttpStatusFor(back), 422);
 }
 
+TEST(StatusMappingTest, RuleConflictsAre409AndSurviveGrpc) {
+  absl::Status s = RuleConflictError("last_owner", "alice is the last owner of team devs");
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(s.message(), "alice is the last owner of team devs");
+  EXPECT_EQ(ErrorRule(s), "last_owner");
+  EXPECT_EQ(ErrorField(s), "");
+  EXPECT_EQ(HttpStatusFor(s), 409);
+  grpc::Status g = ToGrpcStatus(s, "rid");
+  EXPECT_EQ(g.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  absl::Status back = FromGrpcStatus(g);
+  EXPECT_EQ(back.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(ErrorRule(back), "last_owner");
+  EXPECT_EQ(HttpStatusFor(back), 409);
+  // Without a rule a FailedPrecondition keeps Envoy's 400, and other codes never gain a rule.
+  EXPECT_EQ(ErrorRule(FromGrpcStatus(ToGrpcStatus(absl::FailedPreconditionError("x")))), "");
+  EXPECT_EQ(ErrorRule(FromGrpcStatus(ToGrpcStatus(InvalidFieldError("a", "b")))), "");
+}
+
 TEST(StatusMappingTest, InternalMessagesNeverLeave) {
   grpc::Status g = ToGrpcStatus(absl::InternalError("pq: password=hunter2 failed"), "req-1");
   EXPECT_EQ(g.error_code(), grpc::StatusCode::INTERNAL);

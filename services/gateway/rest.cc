@@ -771,16 +771,21 @@ HttpResponse ErrorResponse(const absl::Status& status, absl::string_view request
     LogError("internal error", {{"request_id", request_id}, {"error", status.ToString()}});
   }
   return ErrorResponse(HttpStatusFor(status), PublicMessage(status), request_id,
-                       ErrorField(status));
+                       ErrorField(status), ErrorRule(status));
 }
 
 HttpResponse ErrorResponse(int http_status, absl::string_view message,
-                           absl::string_view request_id, absl::string_view field) {
+                           absl::string_view request_id, absl::string_view field,
+                           absl::string_view rule) {
   std::string body = "{\"message\":";
   AppendJsonString(message, &body);
   if (!field.empty()) {
     body.append(",\"field\":");
     AppendJsonString(field, &body);
+  }
+  if (!rule.empty()) {
+    body.append(",\"rule\":");
+    AppendJsonString(rule, &body);
   }
   body.append(",\"request_id\":");
   AppendJsonString(request_id, &body);

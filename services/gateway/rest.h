@@ -1,7 +1,8 @@
 // Helpers every gateway route file (routes_<area>.cc) uses, so the REST API looks the same
 // everywhere and like Portus's:
-//   - error responses {"message": ..., "request_id": ...} (+ "field" for validation errors),
-//     with the HTTP code from services/common/status_mapping.h;
+//   - error responses {"message": ..., "request_id": ...} (+ "field" for validation errors,
+//     "rule" for conflicts with the current state), with the HTTP code from
+//     services/common/status_mapping.h;
 //   - JSON request bodies -> protobuf messages, with 400 for malformed JSON and 422 naming the
 //     field for anything the message cannot hold (never 500);
 //   - protobuf messages -> JSON in Portus's API shapes (see MessageToJson);
@@ -30,15 +31,16 @@ namespace portunus::gateway {
 // A response with `json` as body and Content-Type application/json; charset=utf-8.
 HttpResponse JsonResponse(int status, std::string json);
 
-// The response for a failed call: HTTP code HttpStatusFor(status) (422 for InvalidFieldError),
-// body {"message": PublicMessage(status), "request_id": request_id} plus "field" when the status
-// names one. Internal/Unknown/DataLoss are logged here with their real message and reach the
+// The response for a failed call: HTTP code HttpStatusFor(status) (422 for InvalidFieldError,
+// 409 for RuleConflictError), body {"message": PublicMessage(status), "request_id": request_id}
+// plus "field" / "rule" when the status names one. Internal/Unknown/DataLoss are logged here with their real message and reach the
 // client only as "internal error". An OK status is a caller bug and answers 500.
 HttpResponse ErrorResponse(const absl::Status& status, absl::string_view request_id);
 
-// An error response with an explicit HTTP code and message (and optional field).
+// An error response with an explicit HTTP code and message (and optional field and rule).
 HttpResponse ErrorResponse(int http_status, absl::string_view message,
-                           absl::string_view request_id, absl::string_view field = "");
+                           absl::string_view request_id, absl::string_view field = "",
+                           absl::string_view rule = "");
 
 // `message` printed by MessageToJson, with HTTP `status`.
 HttpResponse ProtoResponse(int status, const google::protobuf::Message& message);

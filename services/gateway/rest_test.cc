@@ -244,6 +244,13 @@ TEST(ErrorResponseTest, MapsStatusesToPortusErrorBodies) {
   EXPECT_EQ(missing.status, 404);
   EXPECT_EQ(missing.body, R"({"message":"user 5 not found","request_id":"rid"})");
 
+  HttpResponse conflict =
+      ErrorResponse(RuleConflictError("last_admin", "admin is the last enabled administrator"), "rid");
+  EXPECT_EQ(conflict.status, 409);
+  EXPECT_EQ(conflict.body,
+            R"({"message":"admin is the last enabled administrator","rule":"last_admin",)"
+            R"("request_id":"rid"})");
+
   HttpResponse internal = ErrorResponse(absl::InternalError("db said password=hunter2"), "rid");
   EXPECT_EQ(internal.status, 500);
   EXPECT_EQ(internal.body, R"({"message":"internal error","request_id":"rid"})");
