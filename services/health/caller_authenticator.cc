@@ -2,6 +2,8 @@
 
 #include <openssl/crypto.h>
 
+#include <algorithm>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
@@ -10,6 +12,7 @@
 #include "portunus/auth/v1/access.grpc.pb.h"
 #include "services/common/request_context.h"
 #include "services/common/status_mapping.h"
+#include "services/health/channel_connect.h"
 
 namespace portunus::health {
 
@@ -18,6 +21,13 @@ absl::StatusOr<Caller> GrpcCallerAuthenticator::Authenticate(const CallerCredent
                                                              const std::string& request_id) {
   Caller caller;
   if (credentials.authorization.empty() && credentials.portus_auth.empty()) return caller;
+  const absl::Time started = absl::Now();
+  if (absl::Status connected = ConnectNow(*auth_, std::min(timeout, connect_wait_));
+      !connected.ok()) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot check credentials: auth service: ", connected.message()));
+  }
+  timeout = std::max(absl::Milliseconds(1), timeout - (absl::Now() - started));
   auto stub = auth::v1::AccessService::NewStub(auth_);
   auth::v1::AuthenticateRequest req;
   if (!credentials.portus_auth.empty()) {

@@ -40,15 +40,21 @@ class CallerAuthenticator {
                                               const std::string& request_id) = 0;
 };
 
-// Over AccessService.Authenticate.
+// Over AccessService.Authenticate. The auth service may start after health, stop and come back:
+// this never fails for good. Each call connects first (ConnectNow: at once, not after gRPC's
+// reconnect backoff), so the first request after auth appears succeeds; while auth is
+// unreachable a call answers kUnavailable after at most `connect_wait` (or its timeout).
 class GrpcCallerAuthenticator final : public CallerAuthenticator {
  public:
-  explicit GrpcCallerAuthenticator(std::shared_ptr<grpc::Channel> auth) : auth_(std::move(auth)) {}
+  explicit GrpcCallerAuthenticator(std::shared_ptr<grpc::Channel> auth,
+                                   absl::Duration connect_wait = absl::Seconds(2))
+      : auth_(std::move(auth)), connect_wait_(connect_wait) {}
   absl::StatusOr<Caller> Authenticate(const CallerCredentials& credentials, absl::Duration timeout,
                                       const std::string& request_id) override;
 
  private:
   const std::shared_ptr<grpc::Channel> auth_;
+  const absl::Duration connect_wait_;
 };
 
 // OK for admins and the internal principal. kUnauthenticated for an anonymous caller,

@@ -1,13 +1,26 @@
 #include "services/health/service_check.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "services/common/request_context.h"
+#include "services/health/channel_connect.h"
 
 namespace portunus::health {
 
 absl::StatusOr<bool> GrpcServingProber::Serving(absl::Duration timeout) {
+  // Connect first so a service that came back is seen at the next check, not after gRPC's
+  // reconnect backoff (up to 120 s).
+  const absl::Time started = absl::Now();
+  // Half the timeout at most, so an unreachable service is reported as such, not as a check that
+  // did not finish.
+  if (absl::Status connected = ConnectNow(*channel_, std::min(timeout / 2, absl::Seconds(1)));
+      !connected.ok()) {
+    return connected;
+  }
+  timeout = std::max(absl::Milliseconds(1), timeout - (absl::Now() - started));
   auto stub = grpc::health::v1::Health::NewStub(channel_);
   grpc::ClientContext ctx;
   PrepareClientContext(&ctx, timeout, NewRequestId());
