@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Authorize decisions per second over gRPC, with the in-memory authorization cache on and off.
 #
-#   ninja -C build portunus-auth authorize_load
+#   ninja -C build portunus-auth authorize_load portunusctl
 #   bench/auth_authorize/run.sh [BUILD_DIR]
 #
 # Starts a throwaway PostgreSQL, migrates the auth schema, seeds 10,000 users (each with the
@@ -31,8 +31,10 @@ say() { echo "== $*" >&2; }
 
 AUTH=$BUILD/services/auth/portunus-auth
 LOAD=$BUILD/bench/authorize_load
+CTL=$BUILD/cli/portunusctl
 [ -x "$AUTH" ] || die "$AUTH is missing: build it first (see the header)"
 [ -x "$LOAD" ] || die "$LOAD is missing: build it first (see the header)"
+[ -x "$CTL" ] || die "$CTL is missing: build it first (see the header)"
 
 while read -r var; do unset "$var"; done < <(env | grep -o '^PORTUNUS_[A-Z0-9_]*' || true)
 export PORTUNUS_INTERNAL_SECRET=bench-internal-secret-0123456789abcdef
@@ -62,6 +64,9 @@ psql_db() { pg_as psql -q -v ON_ERROR_STOP=1 -h "$PG_DIR" -p "$PG_PORT" -U postg
 psql_db -c 'CREATE DATABASE portunus' >/dev/null
 export PORTUNUS_DB_HOST=$PG_DIR PORTUNUS_DB_PORT=$PG_PORT PORTUNUS_DB_USERNAME=postgres \
   PORTUNUS_DB_DATABASE=portunus PORTUNUS_DB_SSLMODE=disable
+# auth reports ready only with a token signing key (the benchmark never signs).
+"$CTL" keys generate --algorithm ES256 --dir "$TMP/keys" >/dev/null
+export PORTUNUS_AUTH_TOKEN_KEYS_DIR=$TMP/keys
 AUTH_PORT=$(free_port)
 METRICS_PORT=$(free_port)
 export PORTUNUS_AUTH_LISTEN=127.0.0.1:$AUTH_PORT PORTUNUS_AUTH_METRICS_LISTEN=127.0.0.1:$METRICS_PORT
