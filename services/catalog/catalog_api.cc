@@ -121,7 +121,11 @@ absl::StatusOr<std::vector<std::string>> CatalogApi::DeleteTag(const Caller& cal
   // What the registry has under this tag right now (the catalog may lag behind).
   absl::StatusOr<FetchedManifest> current = registry_.GetManifest(tag.repository, tag.name);
   std::vector<std::string> restored;
+  std::vector<std::string> lost;       // siblings the registry did not take back
+  std::vector<std::string> put_backs;  // recorded put-backs to forget
+  std::string digest = tag.digest;
   if (current.ok()) {
+    digest = current->digest;
     PORTUNUS_ASSIGN_OR_RETURN(std::vector<std::string> listed, registry_.ListTags(tag.repository));
     // Siblings: other tags the registry has at the same digest.
     std::vector<std::string> siblings;
@@ -132,9 +136,34 @@ absl::StatusOr<std::vector<std::string>> CatalogApi::DeleteTag(const Caller& cal
       if (!head.ok()) return head.status();
       if (head->digest == current->digest) siblings.push_back(other);
     }
-    PORTUNUS_RETURN_IF_ERROR(registry_.DeleteManifest(tag.repository, current->digest));
+    if (!siblings.empty()) {
+      // Putting the siblings back needs push access to the repository. Try it before deleting
+      // anything (the same bytes under a tag already at that digest change nothing): when the
+      // registry refuses, deleting would take the siblings with it, so nothing is deleted.
+      absl::StatusOr<std::string> probe = registry_.PutManifest(
+          tag.repository, siblings.front(), current->media_type, current->body);
+      if (absl::IsUnauthenticated(probe.status()) || absl::IsPermissionDenied(probe.status())) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "cannot delete only ", tag.repository, ":", tag.name, ": ",
+            absl::StrJoin(siblings, ", "), " point at the same manifest, and the registry refuses "
+            "to let the catalog put it back under them (", probe.status().message(),
+            "), so deleting it would delete them too; nothing was deleted"));
+      }
+      if (!probe.ok()) return probe.status();
+    }
+    // Recorded before the window opens: a delete event or a sync pass that sees the registry
+    // inside it keeps the siblings, and so their repository with its id.
+    if (!siblings.empty()) {
+      PORTUNUS_RETURN_IF_ERROR(store_.Write([&](CatalogWriter& w) {
+        return w.RecordPutBacks(tag.repository, current->digest, siblings,
+                                clock_.Now() + options_.put_back_ttl);
+      }));
+    }
+    if (absl::Status s = registry_.DeleteManifest(tag.repository, current->digest); !s.ok()) {
+      ForgetPutBacks(tag.repository, siblings);
+      return s;
+    }
     // The window opens: the siblings are gone from the registry until put back.
-    std::vector<std::string> lost;
     for (const std::string& sibling : siblings) {
       absl::Status put;
       for (int attempt = 0; attempt < std::max(1, options_.put_back_attempts); ++attempt) {
@@ -152,24 +181,44 @@ absl::StatusOr<std::vector<std::string>> CatalogApi::DeleteTag(const Caller& cal
                   {"digest", current->digest}, {"error", put}});
       }
     }
-    if (!lost.empty()) {
-      return absl::InternalError(absl::StrCat(
-          "deleted ", tag.repository, ":", tag.name, " but could not put ", current->digest,
-          " back under ", absl::StrJoin(lost, ", "), "; push those tags again"));
-    }
+    put_backs = siblings;
   } else if (!absl::IsNotFound(current.status())) {
     return current.status();
   }
+  // The tag, and any sibling the registry did not take back, leave the catalog; the put-back
+  // records go with them.
   PORTUNUS_RETURN_IF_ERROR(store_.Write([&](CatalogWriter& w) -> absl::Status {
     PORTUNUS_ASSIGN_OR_RETURN(bool deleted, w.DeleteTag(tag.repository, tag.name, std::nullopt));
     (void)deleted;
+    for (const std::string& sibling : lost) {
+      PORTUNUS_ASSIGN_OR_RETURN(bool gone, w.DeleteTag(tag.repository, sibling, std::nullopt));
+      (void)gone;
+    }
+    PORTUNUS_RETURN_IF_ERROR(w.ClearPutBacks(tag.repository, put_backs, clock_.Now()));
     PORTUNUS_ASSIGN_OR_RETURN(bool removed, w.RemoveRepositoryIfEmpty(tag.repository));
     (void)removed;
     return absl::OkStatus();
   }));
+  if (!lost.empty()) {
+    return absl::UnavailableError(absl::StrCat(
+        "deleted ", tag.repository, ":", tag.name, " but could not put ", digest,
+        " back under ", absl::StrJoin(lost, ", "), "; push those tags again"));
+  }
   LogInfo("tag deleted", {{"repository", tag.repository}, {"tag", tag.name},
                           {"by", caller.name}, {"restored_siblings", absl::StrJoin(restored, ",")}});
   return restored;
+}
+
+void CatalogApi::ForgetPutBacks(const std::string& repository,
+                                const std::vector<std::string>& tags) {
+  if (tags.empty()) return;
+  absl::Status s = store_.Write(
+      [&](CatalogWriter& w) { return w.ClearPutBacks(repository, tags, clock_.Now()); });
+  if (!s.ok()) {
+    // They expire by themselves (Options::put_back_ttl).
+    LogWarn("tag delete: could not forget the recorded put-backs",
+            {{"repository", repository}, {"error", s}});
+  }
 }
 
 absl::StatusOr<int> CatalogApi::DeleteRepository(const Caller& caller, int64_t id) {

@@ -11,7 +11,10 @@
 // which takes every tag pointing at it (Portus deleted them all, SUSE/Portus#2238), so when
 // sibling tags share the digest the manifest is deleted and the exact same bytes are put back
 // under each sibling. During that window (two registry round trips per sibling, milliseconds)
-// the siblings are missing: a pull of a sibling in that moment gets 404. Thread-safe.
+// the siblings are missing: a pull of a sibling in that moment gets 404. The siblings are
+// recorded as put-backs before the delete (CatalogWriter::RecordPutBacks), so the registry's
+// delete events and sync passes applied inside the window keep them and their repository: ids
+// never change. Thread-safe.
 #pragma once
 
 #include <string>
@@ -36,6 +39,9 @@ class CatalogApi {
   struct Options {
     bool anonymous_browsing = true;
     int put_back_attempts = 3;  // per sibling tag, when deleting a tag
+    // How long a recorded put-back protects its tag (CatalogWriter::RecordPutBacks) when the
+    // delete never finishes (its replica died); a finished delete forgets it at once.
+    absl::Duration put_back_ttl = absl::Minutes(10);
   };
 
   CatalogApi(Options options, CatalogStore& store, RegistryClient& registry, AccessClient& access,
@@ -62,8 +68,10 @@ class CatalogApi {
 
   // Deletes one tag in the registry and the catalog (see above). Returns the sibling tags put
   // back. kPermissionDenied without the delete permission; kFailedPrecondition when the
-  // registry has deletes disabled; kUnavailable / kDataLoss-free: when putting a sibling back
-  // fails after retries, kInternal naming the tags that are missing from the registry.
+  // registry has deletes disabled, or when it refuses to let the catalog put a manifest back
+  // (tried on the first sibling before deleting anything: nothing is deleted then); when
+  // putting a sibling back fails after retries, kUnavailable naming the tags that are missing
+  // from the registry (they leave the catalog too).
   absl::StatusOr<std::vector<std::string>> DeleteTag(const Caller& caller, int64_t id);
   // Deletes every manifest of the repository in the registry, then the repository. Returns the
   // number of manifests deleted.
@@ -82,6 +90,7 @@ class CatalogApi {
  private:
   absl::StatusOr<NamespaceFilter> Visible(const Caller& caller);
   absl::Status RequireDelete(const Caller& caller, const std::string& repository);
+  void ForgetPutBacks(const std::string& repository, const std::vector<std::string>& tags);
 
   const Options options_;
   CatalogStore& store_;

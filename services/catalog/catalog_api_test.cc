@@ -3,6 +3,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "services/catalog/catalog_syncer.h"
+#include "services/catalog/event_processor.h"
 #include "services/catalog/fake_catalog_store.h"
 #include "services/common/testing/fake_clock.h"
 #include "services/common/testing/fake_registry_client.h"
@@ -132,15 +133,157 @@ TEST_F(CatalogApiTest, DeletingATagKeepsItsSiblings) {
   EXPECT_EQ(store_.Tags("team/app").size(), 2u);
 }
 
-TEST_F(CatalogApiTest, APutBackFailureNamesTheMissingTags) {
-  registry_.FailMethod("PutManifest", absl::UnavailableError("503"));
-  const int64_t puts = registry_.calls("PutManifest");
+// A registry that runs `on_put` before the first PutManifest after a DeleteManifest: the
+// moment a single-tag delete has deleted the manifest and not yet put it back under the
+// siblings. Can also fail every PutManifest after the delete.
+class WindowRegistry final : public RegistryClient {
+ public:
+  WindowRegistry(RegistryClient& inner, std::function<void()> on_put)
+      : inner_(inner), on_put_(std::move(on_put)) {}
+  absl::Status Ping() override { return inner_.Ping(); }
+  absl::Status Catalog(int n, const std::function<absl::Status(std::vector<std::string>)>& f) override {
+    return inner_.Catalog(n, f);
+  }
+  absl::StatusOr<std::vector<std::string>> ListTags(absl::string_view repo) override {
+    return inner_.ListTags(repo);
+  }
+  absl::StatusOr<FetchedManifest> GetManifest(absl::string_view r, absl::string_view ref) override {
+    return inner_.GetManifest(r, ref);
+  }
+  absl::StatusOr<ManifestHead> HeadManifest(absl::string_view r, absl::string_view ref) override {
+    return inner_.HeadManifest(r, ref);
+  }
+  absl::StatusOr<int64_t> GetBlob(absl::string_view r, absl::string_view d,
+                                  const std::function<absl::Status(absl::string_view)>& f) override {
+    return inner_.GetBlob(r, d, f);
+  }
+  absl::StatusOr<std::string> PutManifest(absl::string_view r, absl::string_view ref,
+                                          absl::string_view mt, absl::string_view b) override {
+    if (deleted_ && !fail_after_delete_.ok()) {
+      ++failed_puts_;
+      return fail_after_delete_;
+    }
+    if (deleted_ && on_put_) std::exchange(on_put_, nullptr)();
+    return inner_.PutManifest(r, ref, mt, b);
+  }
+  absl::Status DeleteManifest(absl::string_view r, absl::string_view d) override {
+    deleted_ = true;
+    return inner_.DeleteManifest(r, d);
+  }
+  void FailPutsAfterDelete(absl::Status s) { fail_after_delete_ = std::move(s); }
+  int failed_puts() const { return failed_puts_; }
+
+ private:
+  RegistryClient& inner_;
+  std::function<void()> on_put_;
+  bool deleted_ = false;
+  absl::Status fail_after_delete_;
+  int failed_puts_ = 0;
+};
+
+NewEvent DeleteEvent(const std::string& id, const std::string& repo, const std::string& tag,
+                     const std::string& digest) {
+  NewEvent e;
+  e.event_id = id;
+  e.action = "delete";
+  e.repository = repo;
+  e.tag = tag;
+  e.digest = digest;
+  return e;
+}
+
+TEST_F(CatalogApiTest, EventsAndSyncInsideThePutBackWindowKeepTheSiblingsAndTheRepositoryId) {
+  // team/app: v1 and v2 share a digest; v3 goes first so that v1 + v2 are all that is left.
+  ASSERT_TRUE(api_.DeleteTag(As("alice"), TagId("team/app", "v3")).ok());
+  const int64_t repo_id = RepoId("team/app");
+  const int64_t v2_id = TagId("team/app", "v2");
+  const std::string v2_author = store_.FindTag("team/app", "v2")->author;
+
+  FakeEventStore events(store_, clock_);
+  EventProcessor processor(EventProcessor::Options{}, events, registry_, access_, clock_);
+  bool window_seen = false;
+  WindowRegistry registry(registry_, [&] {
+    // Inside the window: the registry has neither v1 nor v2. Its delete events are applied,
+    // and a sync pass runs.
+    window_seen = true;
+    EXPECT_TRUE(registry_.Tags("team/app").empty());
+    ASSERT_TRUE(events.Insert({DeleteEvent("d1", "team/app", "", shared_),
+                               DeleteEvent("d2", "team/app", "v2", "")}).ok());
+    for (int i = 0; i < 2; ++i) ASSERT_TRUE(*processor.ProcessOne());
+    SyncReport r;
+    CatalogSyncer(CatalogSyncer::Options{}, store_, registry_, access_, clock_).Run(true, &r);
+    EXPECT_EQ(r.deleted, 0);
+    EXPECT_EQ(store_.Tags("team/app").count("v2"), 1u);
+  });
+  CatalogApi api({}, store_, registry, access_, clock_);
+  absl::StatusOr<std::vector<std::string>> restored = api.DeleteTag(As("alice"), TagId("team/app", "v1"));
+  ASSERT_TRUE(restored.ok()) << restored.status();
+  ASSERT_TRUE(window_seen);
+  EXPECT_THAT(*restored, ElementsAre("v2"));
+  for (const StoredEvent& e : events.All()) EXPECT_EQ(e.event.status, EventStatus::kDone);
+
+  // The put-back's push event changes nothing: same repository, same tag row, same author.
+  NewEvent push = DeleteEvent("p1", "team/app", "v2", shared_);
+  push.action = "push";
+  push.actor = "portunus";
+  ASSERT_TRUE(events.Insert({push}).ok());
+  ASSERT_TRUE(*processor.ProcessOne());
+  EXPECT_EQ(RepoId("team/app"), repo_id);
+  EXPECT_EQ(TagId("team/app", "v2"), v2_id);
+  EXPECT_EQ(store_.FindTag("team/app", "v2")->author, v2_author);
+  EXPECT_EQ(store_.Tags("team/app").size(), 1u);
+  EXPECT_EQ(store_.put_backs(), 0u);  // forgotten once the delete finished
+}
+
+TEST_F(CatalogApiTest, AnExpiredPutBackNoLongerKeepsATag) {
+  // A delete whose replica died inside the window: the record protects the siblings for
+  // put_back_ttl only, then delete events (or the next sync) remove what the registry lacks.
+  ASSERT_TRUE(store_.Write([&](CatalogWriter& w) {
+    return w.RecordPutBacks("team/app", shared_, {"v2"}, clock_.Now() + absl::Minutes(10));
+  }).ok());
+  ASSERT_TRUE(registry_.DeleteManifest("team/app", shared_).ok());
+  FakeEventStore events(store_, clock_);
+  EventProcessor processor(EventProcessor::Options{}, events, registry_, access_, clock_);
+  ASSERT_TRUE(events.Insert({DeleteEvent("d1", "team/app", "v2", "")}).ok());
+  ASSERT_TRUE(*processor.ProcessOne());
+  EXPECT_EQ(store_.Tags("team/app").count("v2"), 1u);
+  clock_.Advance(absl::Minutes(11));
+  ASSERT_TRUE(events.Insert({DeleteEvent("d3", "team/app", "v2", "")}).ok());
+  ASSERT_TRUE(*processor.ProcessOne());
+  EXPECT_EQ(store_.Tags("team/app").count("v2"), 0u);
+  ASSERT_TRUE(store_.Write([&](CatalogWriter& w) { return w.ClearPutBacks("team/app", {}, clock_.Now()); }).ok());
+  EXPECT_EQ(store_.put_backs(), 0u);  // expired records go with any later clear
+}
+
+TEST_F(CatalogApiTest, APutBackTheRegistryRefusesDeletesNothing) {
+  // With token auth, the catalog's principal may not push: the probe before the delete fails.
+  registry_.FailMethod("PutManifest", absl::UnauthenticatedError("token refused (insufficient_scope)"));
   absl::StatusOr<std::vector<std::string>> r = api_.DeleteTag(As("alice"), TagId("team/app", "v1"));
-  EXPECT_EQ(r.status().code(), absl::StatusCode::kInternal);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(r.status().message(), HasSubstr("v2 point at the same manifest"));
+  EXPECT_THAT(r.status().message(), HasSubstr("nothing was deleted"));
+  EXPECT_EQ(registry_.calls("DeleteManifest"), 0);
+  EXPECT_EQ(registry_.Tags("team/app").size(), 3u);
+  EXPECT_EQ(store_.Tags("team/app").size(), 3u);
+  EXPECT_EQ(store_.put_backs(), 0u);
+}
+
+TEST_F(CatalogApiTest, APutBackFailureNamesTheMissingTags) {
+  // The probe succeeds; every put-back after the delete fails.
+  WindowRegistry failing(registry_, nullptr);
+  failing.FailPutsAfterDelete(absl::UnavailableError("503"));
+  CatalogApi api({}, store_, failing, access_, clock_);
+  const int64_t puts = registry_.calls("PutManifest");
+  absl::StatusOr<std::vector<std::string>> r = api.DeleteTag(As("alice"), TagId("team/app", "v1"));
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_THAT(r.status().message(), HasSubstr("back under v2"));
-  EXPECT_EQ(registry_.calls("PutManifest") - puts, 3);  // retried
-  // The catalog follows the registry through the delete events that follow.
+  EXPECT_EQ(failing.failed_puts(), 3);  // retried
+  EXPECT_EQ(registry_.calls("PutManifest") - puts, 1);  // the probe
+  // The catalog follows the registry: v1 and the lost v2 are gone, v3 stays.
   EXPECT_EQ(registry_.Tags("team/app").size(), 1u);
+  EXPECT_EQ(store_.Tags("team/app").size(), 1u);
+  EXPECT_EQ(store_.Tags("team/app").count("v3"), 1u);
+  EXPECT_EQ(store_.put_backs(), 0u);
 }
 
 TEST_F(CatalogApiTest, DeletesDisabledInTheRegistryChangeNothing) {

@@ -71,6 +71,23 @@ class CatalogWriter {
   virtual absl::StatusOr<int> RecordPull(const std::string& repository, const std::string& tag,
                                          const std::string& digest, absl::Time at,
                                          absl::Duration min_interval) = 0;
+
+  // Put-backs of a single-tag delete (CatalogApi::DeleteTag): the sibling `tags` of
+  // `repository` that are about to be put back at `digest` after the manifest's delete. While
+  // such a record is live (until `expires_at`), delete events and sync passes keep those tags
+  // (and so their repository, with its id) although the registry lacks them for a moment.
+  // Recording a tag again replaces its record.
+  virtual absl::Status RecordPutBacks(const std::string& repository, const std::string& digest,
+                                      const std::vector<std::string>& tags,
+                                      absl::Time expires_at) = 0;
+  // Whether a put-back of `tag` is live at `now` (and, when `digest` is not empty, at that
+  // digest).
+  virtual absl::StatusOr<bool> PutBackPending(const std::string& repository,
+                                              const std::string& tag, const std::string& digest,
+                                              absl::Time now) = 0;
+  // Forgets the put-backs of `repository`'s `tags`, and every put-back expired at `now`.
+  virtual absl::Status ClearPutBacks(const std::string& repository,
+                                     const std::vector<std::string>& tags, absl::Time now) = 0;
 };
 
 // A tag as the syncer compares it. `version` changes on every write of the tag (a global

@@ -325,6 +325,10 @@ void CatalogSyncer::Run(bool deletes, SyncReport* report, const std::atomic<bool
       deleted = 0;
       changes.clear();
       for (const auto& t : d.tags) {
+        // Missing from the listing only for a moment: a single-tag delete is putting it back.
+        PORTUNUS_ASSIGN_OR_RETURN(bool putting_back,
+                                  w.PutBackPending(d.repository, t.tag, t.digest, clock_.Now()));
+        if (putting_back) continue;
         PORTUNUS_ASSIGN_OR_RETURN(bool gone, w.DeleteTag(d.repository, t.tag, t.version));
         if (gone) {
           ++deleted;

@@ -82,6 +82,14 @@ absl::Status EventProcessor::ApplyDelete(const NewEvent& e, CatalogWriter& w) {
     absl::StatusOr<ManifestHead> head = registry_.HeadManifest(e.repository, tag);
     if (head.ok()) continue;
     if (!absl::IsNotFound(head.status())) return head.status();
+    // Missing only for a moment: a single-tag delete is putting it back (CatalogApi::DeleteTag).
+    PORTUNUS_ASSIGN_OR_RETURN(bool putting_back,
+                              w.PutBackPending(e.repository, tag, e.digest, clock_.Now()));
+    if (putting_back) {
+      LogInfo("delete event: tag kept, it is being put back",
+              {{"repository", e.repository}, {"tag", tag}});
+      continue;
+    }
     PORTUNUS_ASSIGN_OR_RETURN(bool deleted, w.DeleteTag(e.repository, tag, std::nullopt));
     (void)deleted;
   }

@@ -9,8 +9,9 @@
 //                      a manifest gone from the registry since the push is skipped.
 //   delete by digest   remove the repository's tags pointing at it,
 //   delete of a tag    remove that tag; in both cases a tag the registry has (again) right now
-//                      is kept (a tag deleted through Portunus is put back under its sibling
-//                      tags, see CatalogApi::DeleteTag); an empty repository is removed.
+//                      is kept, and so is a tag a single-tag delete is putting back under the
+//                      same digest (a recorded put-back, see CatalogApi::DeleteTag); an empty
+//                      repository is removed.
 //   pull (GET)         set the tag's "last pulled" at most once per pull_min_interval.
 //   mount              nothing to record (a blob shared from another repository; the manifest
 //                      push that follows records the tag).

@@ -134,6 +134,29 @@ class FakeWriter final : public CatalogWriter {
     return written;
   }
 
+  absl::Status RecordPutBacks(const std::string& repository, const std::string& digest,
+                              const std::vector<std::string>& tags,
+                              absl::Time expires_at) override {
+    for (const std::string& tag : tags) s_.put_backs[{repository, tag}] = {digest, expires_at};
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<bool> PutBackPending(const std::string& repository, const std::string& tag,
+                                      const std::string& digest, absl::Time now) override {
+    auto it = s_.put_backs.find({repository, tag});
+    return it != s_.put_backs.end() && (digest.empty() || it->second.first == digest) &&
+           it->second.second > now;
+  }
+
+  absl::Status ClearPutBacks(const std::string& repository, const std::vector<std::string>& tags,
+                             absl::Time now) override {
+    for (const std::string& tag : tags) s_.put_backs.erase({repository, tag});
+    for (auto it = s_.put_backs.begin(); it != s_.put_backs.end();) {
+      it = it->second.second <= now ? s_.put_backs.erase(it) : std::next(it);
+    }
+    return absl::OkStatus();
+  }
+
  private:
   State& s_;
   const absl::Time now_;
@@ -335,6 +358,11 @@ std::optional<TagRecord> FakeCatalogStore::FindTag(const std::string& repository
 int64_t FakeCatalogStore::writes() const {
   absl::MutexLock lock(&mu_);
   return writes_;
+}
+
+size_t FakeCatalogStore::put_backs() const {
+  absl::MutexLock lock(&mu_);
+  return state_.put_backs.size();
 }
 
 // ----- FakeEventStore -----

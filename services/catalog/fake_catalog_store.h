@@ -42,6 +42,7 @@ class FakeCatalogStore final : public CatalogStore {
   std::map<std::string, std::string> Tags(const std::string& repository) const;
   std::optional<TagRecord> FindTag(const std::string& repository, const std::string& tag) const;
   int64_t writes() const;  // committed transactions
+  size_t put_backs() const;  // recorded put-backs, live or expired
 
   struct State {
     int64_t next_repository_id = 1;
@@ -53,6 +54,8 @@ class FakeCatalogStore final : public CatalogStore {
     std::map<std::pair<std::string, std::string>, int64_t> versions;            // (repo, tag)
     std::map<std::pair<std::string, std::string>, ManifestInfo> manifests;      // (repo, digest)
     std::vector<FeedEntry> feed;
+    // (repo, tag) -> (digest, expires_at)
+    std::map<std::pair<std::string, std::string>, std::pair<std::string, absl::Time>> put_backs;
   };
 
   // Runs fn on a copy of the state inside the store's lock; the copy replaces the state when

@@ -315,6 +315,38 @@ class PgCatalogWriter final : public CatalogWriter {
     return static_cast<int>(r.affected_rows());
   }
 
+  absl::Status RecordPutBacks(const std::string& repository, const std::string& digest,
+                              const std::vector<std::string>& tags,
+                              absl::Time expires_at) override {
+    for (const std::string& tag : tags) {
+      w_.exec_params(
+          "INSERT INTO catalog.put_backs (repository, tag, digest, expires_at)"
+          " VALUES ($1, $2, $3, $4::timestamptz) ON CONFLICT (repository, tag)"
+          " DO UPDATE SET digest = EXCLUDED.digest, expires_at = EXCLUDED.expires_at",
+          repository, tag, digest, Ts(expires_at));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<bool> PutBackPending(const std::string& repository, const std::string& tag,
+                                      const std::string& digest, absl::Time now) override {
+    pqxx::result r = w_.exec_params(
+        "SELECT 1 FROM catalog.put_backs WHERE repository = $1 AND tag = $2"
+        " AND ($3::text = '' OR digest = $3::text) AND expires_at > $4::timestamptz",
+        repository, tag, digest, Ts(now));
+    return !r.empty();
+  }
+
+  absl::Status ClearPutBacks(const std::string& repository, const std::vector<std::string>& tags,
+                             absl::Time now) override {
+    for (const std::string& tag : tags) {
+      w_.exec_params("DELETE FROM catalog.put_backs WHERE repository = $1 AND tag = $2",
+                     repository, tag);
+    }
+    w_.exec_params("DELETE FROM catalog.put_backs WHERE expires_at <= $1::timestamptz", Ts(now));
+    return absl::OkStatus();
+  }
+
  private:
   pqxx::transaction_base& w_;
 };

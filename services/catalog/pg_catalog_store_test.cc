@@ -228,6 +228,42 @@ TEST_F(PgCatalogStoreTest, RecordsPullsAtMostOncePerInterval) {
   EXPECT_EQ(tags->first[1].pulled_at, kT0 + absl::Seconds(90));
 }
 
+TEST_F(PgCatalogStoreTest, PutBacksProtectTheirTagsUntilClearedOrExpired) {
+  const ManifestInfo m = Manifest("a");
+  auto pending = [&](const std::string& tag, const std::string& digest, absl::Time now) {
+    bool result = false;
+    EXPECT_TRUE(store_->Write([&](CatalogWriter& w) -> absl::Status {
+      absl::StatusOr<bool> r = w.PutBackPending("team/app", tag, digest, now);
+      if (r.ok()) result = *r;
+      return r.status();
+    }).ok());
+    return result;
+  };
+  ASSERT_TRUE(store_->Write([&](CatalogWriter& w) {
+    return w.RecordPutBacks("team/app", m.digest, {"v2", "v3"}, kT0 + absl::Minutes(10));
+  }).ok());
+  EXPECT_TRUE(pending("v2", m.digest, kT0));
+  EXPECT_TRUE(pending("v3", "", kT0));
+  EXPECT_FALSE(pending("v2", Manifest("b").digest, kT0));  // another digest
+  EXPECT_FALSE(pending("v1", "", kT0));
+  EXPECT_FALSE(pending("v2", "", kT0 + absl::Minutes(10)));  // expired
+  // Recording again replaces (a later delete of the same tags).
+  ASSERT_TRUE(store_->Write([&](CatalogWriter& w) {
+    return w.RecordPutBacks("team/app", m.digest, {"v3"}, kT0 + absl::Minutes(20));
+  }).ok());
+  EXPECT_TRUE(pending("v3", "", kT0 + absl::Minutes(15)));
+  ASSERT_TRUE(store_->Write([&](CatalogWriter& w) {
+    return w.ClearPutBacks("team/app", {"v2"}, kT0);
+  }).ok());
+  EXPECT_FALSE(pending("v2", "", kT0));
+  EXPECT_TRUE(pending("v3", "", kT0));
+  // A clear also drops every expired record.
+  ASSERT_TRUE(store_->Write([&](CatalogWriter& w) {
+    return w.ClearPutBacks("other/repo", {}, kT0 + absl::Minutes(30));
+  }).ok());
+  EXPECT_FALSE(pending("v3", "", kT0));
+}
+
 TEST_F(PgCatalogStoreTest, InsertsEventsOncePerIdWhateverTheirBytes) {
   NewEvent garbage;
   garbage.event_id = "rejected:x";
