@@ -221,6 +221,8 @@ TEST_F(CatalogRestTest, PushesAppearToThoseWhoMayPullAndDeletesRemoveExactlyWhat
   EXPECT_EQ(repo.body["namespace"]["name"], "secret");
   EXPECT_EQ(repo.body["namespace"]["id"], secret_namespace_id_);
   EXPECT_EQ(repo.body["tags_count"], 2);
+  EXPECT_TRUE(repo.body["vulnerabilities"].is_null());  // no scanner in this stack
+  EXPECT_FALSE(repo.body.contains("digests"));
   ASSERT_EQ(repo.body["tags"].size(), 2u);
   for (const Json& tag : repo.body["tags"]) {
     EXPECT_EQ(tag["digest"], app.digest);
@@ -231,6 +233,9 @@ TEST_F(CatalogRestTest, PushesAppearToThoseWhoMayPullAndDeletesRemoveExactlyWhat
     EXPECT_EQ(tag["platforms"][0]["os"], "linux");
     EXPECT_EQ(tag["platforms"][0]["architecture"], "amd64");
     EXPECT_TRUE(tag["created_at"].is_string());
+    // No scanner in this stack: the tag still answers, as not scanned (docs/scanner.md).
+    EXPECT_EQ(tag["scanned"], 0);
+    EXPECT_TRUE(tag["vulnerabilities"].is_null());
     // skopeo GETs the manifest it pushed: a pull, recorded at most once a minute.
     EXPECT_TRUE(tag["pulled_at"].is_null() || tag["pulled_at"].is_string());
   }

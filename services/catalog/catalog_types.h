@@ -132,6 +132,7 @@ struct RepositoryRecord {
   int64_t tags_count = 0;
   absl::Time created_at = absl::InfinitePast();
   absl::Time updated_at = absl::InfinitePast();
+  std::vector<std::string> digests;  // distinct manifest digests of its tags, sorted
 };
 
 struct TagRecord {

@@ -1,6 +1,7 @@
 #include "services/catalog/fake_catalog_store.h"
 
 #include <algorithm>
+#include <set>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -208,9 +209,13 @@ absl::Status FakeCatalogStore::Write(const std::function<absl::Status(CatalogWri
 RepositoryRecord FakeCatalogStore::WithCount(const RepositoryRecord& r) const {
   RepositoryRecord out = r;
   out.tags_count = 0;
+  std::set<std::string> digests;
   for (const auto& [key, t] : state_.tags) {
-    if (key.first == r.full_name) ++out.tags_count;
+    if (key.first != r.full_name) continue;
+    ++out.tags_count;
+    digests.insert(t.digest);
   }
+  out.digests.assign(digests.begin(), digests.end());
   return out;
 }
 

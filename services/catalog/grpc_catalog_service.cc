@@ -73,6 +73,7 @@ void ToProto(const RepositoryRecord& r, pb::Repository* out) {
   out->mutable_namespace_()->set_id(r.namespace_id);
   out->mutable_namespace_()->set_name(r.namespace_name);
   out->set_tags_count(r.tags_count);
+  for (const std::string& d : r.digests) out->add_digests(d);
   if (Known(r.created_at)) ToTimestamp(r.created_at, out->mutable_created_at());
   if (Known(r.updated_at)) ToTimestamp(r.updated_at, out->mutable_updated_at());
 }

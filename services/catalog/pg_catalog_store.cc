@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
 #include "nlohmann/json.hpp"
 #include "services/common/log.h"
 #include "services/common/status_macros.h"
@@ -114,7 +115,9 @@ const std::string& RepositoryColumns() {
   static const std::string* const kCols = new std::string(absl::StrCat(
       "r.id, r.name, r.namespace, r.namespace_id, ", Micros("r.created_at"), ", ",
       Micros("r.updated_at"),
-      ", (SELECT count(*) FROM catalog.tags c WHERE c.repository_id = r.id)"));
+      ", (SELECT count(*) FROM catalog.tags c WHERE c.repository_id = r.id)",
+      ", (SELECT coalesce(string_agg(DISTINCT c.digest, ',' ORDER BY c.digest), '')"
+      " FROM catalog.tags c WHERE c.repository_id = r.id)"));
   return *kCols;
 }
 
@@ -127,6 +130,7 @@ RepositoryRecord ReadRepository(const pqxx::row& r) {
   rec.created_at = TimeAt(r[4]);
   rec.updated_at = TimeAt(r[5]);
   rec.tags_count = r[6].as<int64_t>();
+  rec.digests = absl::StrSplit(r[7].as<std::string>(), ',', absl::SkipEmpty());
   return rec;
 }
 

@@ -19,6 +19,9 @@
 //   GET    /api/v1/sync                          SyncService.GetSyncStatus (admin)
 //   GET    /api/v1/sync/runs?limit=              SyncService.ListSyncRuns (admin)
 //   GET    /api/v1/sync/runs/:id                 SyncService.GetSyncRun (admin)
+// Every tag answered gains Portus's `scanned` and `vulnerabilities`, every repository answered
+// `vulnerabilities` (counts by severity), from ScannerService.GetScanSummaries: one batched call
+// per answer, and a scanner that cannot be asked never fails the answer (scan_annotations.h).
 #include <memory>
 #include <string>
 
@@ -30,13 +33,17 @@
 #include "portunus/catalog/v1/events.grpc.pb.h"
 #include "portunus/catalog/v1/sync.grpc.pb.h"
 #include "services/common/status_mapping.h"
+#include "portunus/scanner/v1/scanner.grpc.pb.h"
 #include "services/gateway/rest.h"
 #include "services/gateway/routes.h"
+#include "services/gateway/scan_annotations.h"
 
 namespace portunus::gateway {
 namespace {
 
 namespace pb = ::portunus::catalog::v1;
+namespace sv1 = ::portunus::scanner::v1;
+using ScannerStub = std::shared_ptr<sv1::ScannerService::Stub>;
 
 // Registry notification envelopes hold one event of about 1.5 KiB (2.8 sends one per POST);
 // this leaves room for envelopes of hundreds of events and refuses anything absurd with 413
@@ -120,11 +127,68 @@ void RegisterWebhook(Router& router, Upstreams& up) {
              });
 }
 
+// The manifest digests of `tags`.
+template <class Tags>
+std::vector<std::string> DigestsOf(const Tags& tags) {
+  std::vector<std::string> out;
+  for (const pb::Tag& t : tags) out.push_back(t.digest());
+  return out;
+}
+
+// A paged JSON array of tags annotated with their scan state.
+HttpResponse PagedTags(const HttpRequest& req, const Router& router, const PageParams& page,
+                       const pb::ListTagsResponse& resp, const ScanInfo& info) {
+  HttpResponse r = JsonResponse(200, info.TagsJsonArray(resp.tags()));
+  SetPagingHeaders(req, router.external_url(), page, resp.page().total(), &r);
+  info.Mark(&r);
+  return r;
+}
+
+// Answers a ListRepositories/Search response, each repository with its vulnerability counts.
+auto AnswerRepositories(Upstreams& up, const ScannerStub& scanner, const Router* r, HttpResponder respond,
+                        std::shared_ptr<HttpRequest> held, PageParams page) {
+  return [&up, scanner, r, respond, held, page](absl::Status s, pb::ListRepositoriesResponse& got) {
+    if (!s.ok()) return respond(ErrorResponse(s, held->request_id));
+    auto resp = std::make_shared<pb::ListRepositoriesResponse>(std::move(got));
+    std::vector<std::string> digests;
+    for (const pb::Repository& repo : resp->repositories()) {
+      digests.insert(digests.end(), repo.digests().begin(), repo.digests().end());
+    }
+    FetchScanInfo(up, scanner, std::move(digests), *held, [respond, held, r, page, resp](ScanInfo info) {
+      std::string json = "[";
+      for (int i = 0; i < resp->repositories_size(); ++i) {
+        if (i > 0) json.push_back(',');
+        const pb::Repository& repo = resp->repositories(i);
+        json += info.RepositoryJson(repo, {repo.digests().begin(), repo.digests().end()});
+      }
+      json.push_back(']');
+      HttpResponse out = JsonResponse(200, std::move(json));
+      SetPagingHeaders(*held, r->external_url(), page, resp->page().total(), &out);
+      info.Mark(&out);
+      respond(std::move(out));
+    });
+  };
+}
+
+// Answers a ListTags/ListAllTags response, annotated.
+auto AnswerTags(Upstreams& up, const ScannerStub& scanner, const Router* r, HttpResponder respond,
+                std::shared_ptr<HttpRequest> held, PageParams page) {
+  return [&up, scanner, r, respond, held, page](absl::Status s, pb::ListTagsResponse& resp) {
+    if (!s.ok()) return respond(ErrorResponse(s, held->request_id));
+    auto tags = std::make_shared<pb::ListTagsResponse>(std::move(resp));
+    FetchScanInfo(up, scanner, DigestsOf(tags->tags()), *held,
+                  [respond, held, r, page, tags](ScanInfo info) {
+                    respond(PagedTags(*held, *r, page, *tags, info));
+                  });
+  };
+}
+
 void RegisterRepositoryRoutes(Router& router, Upstreams& up) {
   auto catalog = std::shared_ptr<pb::CatalogService::Stub>(pb::CatalogService::NewStub(up.catalog()));
+  ScannerStub scanner(sv1::ScannerService::NewStub(up.scanner()));
   const Router* r = &router;
 
-  auto list = [&up, catalog, r](HttpRequest&& req, PathParams params, HttpResponder respond) {
+  auto list = [&up, catalog, scanner, r](HttpRequest&& req, PathParams params, HttpResponder respond) {
     pb::ListRepositoriesRequest rpc;
     PageParams page;
     if (absl::Status s = ToPage(req, RepositoryPaging(), rpc.mutable_page(), &page); !s.ok()) {
@@ -137,15 +201,13 @@ void RegisterRepositoryRoutes(Router& router, Upstreams& up) {
     }
     auto held = std::make_shared<HttpRequest>(std::move(req));
     up.Call(*catalog, &pb::CatalogService::Stub::PrepareAsyncListRepositories, rpc, *held,
-            [respond, held, r, page](absl::Status s, pb::ListRepositoriesResponse& resp) {
-              if (!s.ok()) return respond(ErrorResponse(s, held->request_id));
-              respond(PagedArray(*held, *r, page, resp.page(), resp.repositories()));
-            });
+            AnswerRepositories(up, scanner, r, respond, held, page));
   };
   router.Add("GET", "/api/v1/repositories", list);
   router.Add("GET", "/api/v1/namespaces/:id/repositories", list);
 
-  router.Add("GET", "/api/v1/search", [&up, catalog, r](HttpRequest&& req, PathParams, HttpResponder respond) {
+  router.Add("GET", "/api/v1/search", [&up, catalog, scanner, r](HttpRequest&& req, PathParams,
+                                                                 HttpResponder respond) {
     pb::SearchRequest rpc;
     PageParams page;
     if (absl::Status s = ToPage(req, RepositoryPaging(), rpc.mutable_page(), &page); !s.ok()) {
@@ -154,21 +216,27 @@ void RegisterRepositoryRoutes(Router& router, Upstreams& up) {
     rpc.set_q(req.Query("q"));
     auto held = std::make_shared<HttpRequest>(std::move(req));
     up.Call(*catalog, &pb::CatalogService::Stub::PrepareAsyncSearch, rpc, *held,
-            [respond, held, r, page](absl::Status s, pb::ListRepositoriesResponse& resp) {
-              if (!s.ok()) return respond(ErrorResponse(s, held->request_id));
-              respond(PagedArray(*held, *r, page, resp.page(), resp.repositories()));
-            });
+            AnswerRepositories(up, scanner, r, respond, held, page));
   });
 
-  router.Add("GET", "/api/v1/repositories/:id", [&up, catalog](HttpRequest&& req, PathParams params,
-                                                               HttpResponder respond) {
+  router.Add("GET", "/api/v1/repositories/:id", [&up, catalog, scanner](HttpRequest&& req, PathParams params,
+                                                                        HttpResponder respond) {
     absl::StatusOr<int64_t> id = Id(params);
     if (!id.ok()) return respond(ErrorResponse(id.status(), req.request_id));
     pb::GetRepositoryRequest rpc;
     rpc.set_id(*id);
-    up.Call(*catalog, &pb::CatalogService::Stub::PrepareAsyncGetRepository, rpc, req,
-            [respond, rid = req.request_id](absl::Status s, pb::Repository& repo) {
-              respond(s.ok() ? ProtoResponse(200, repo) : ErrorResponse(s, rid));
+    auto held = std::make_shared<HttpRequest>(std::move(req));
+    up.Call(*catalog, &pb::CatalogService::Stub::PrepareAsyncGetRepository, rpc, *held,
+            [&up, scanner, respond, held](absl::Status s, pb::Repository& got) {
+              if (!s.ok()) return respond(ErrorResponse(s, held->request_id));
+              auto repo = std::make_shared<pb::Repository>(std::move(got));
+              std::vector<std::string> digests = DigestsOf(repo->tags());
+              digests.insert(digests.end(), repo->digests().begin(), repo->digests().end());
+              FetchScanInfo(up, scanner, digests, *held, [respond, repo, digests](ScanInfo info) {
+                HttpResponse r = JsonResponse(200, info.RepositoryJson(*repo, digests));
+                info.Mark(&r);
+                respond(std::move(r));
+              });
             });
   });
 
@@ -184,8 +252,8 @@ void RegisterRepositoryRoutes(Router& router, Upstreams& up) {
             });
   });
 
-  router.Add("GET", "/api/v1/repositories/:id/tags", [&up, catalog, r](HttpRequest&& req, PathParams params,
-                                                                       HttpResponder respond) {
+  router.Add("GET", "/api/v1/repositories/:id/tags", [&up, catalog, scanner, r](HttpRequest&& req, PathParams params,
+                                                                                HttpResponder respond) {
     absl::StatusOr<int64_t> id = Id(params);
     if (!id.ok()) return respond(ErrorResponse(id.status(), req.request_id));
     pb::ListTagsRequest rpc;
@@ -196,33 +264,40 @@ void RegisterRepositoryRoutes(Router& router, Upstreams& up) {
     }
     auto held = std::make_shared<HttpRequest>(std::move(req));
     up.Call(*catalog, &pb::CatalogService::Stub::PrepareAsyncListTags, rpc, *held,
-            [respond, held, r, page](absl::Status s, pb::ListTagsResponse& resp) {
-              if (!s.ok()) return respond(ErrorResponse(s, held->request_id));
-              respond(PagedArray(*held, *r, page, resp.page(), resp.tags()));
-            });
+            AnswerTags(up, scanner, r, respond, held, page));
   });
 
   router.Add("GET", "/api/v1/repositories/:id/tags/grouped",
-             [&up, catalog](HttpRequest&& req, PathParams params, HttpResponder respond) {
+             [&up, catalog, scanner](HttpRequest&& req, PathParams params, HttpResponder respond) {
                absl::StatusOr<int64_t> id = Id(params);
                if (!id.ok()) return respond(ErrorResponse(id.status(), req.request_id));
                pb::ListGroupedTagsRequest rpc;
                rpc.set_repository_id(*id);
-               up.Call(*catalog, &pb::CatalogService::Stub::PrepareAsyncListGroupedTags, rpc, req,
-                       [respond, rid = req.request_id](absl::Status s, pb::ListGroupedTagsResponse& resp) {
-                         if (!s.ok()) return respond(ErrorResponse(s, rid));
-                         // Portus's shape: an array of groups, each an array of tags.
-                         std::string json = "[";
-                         for (int i = 0; i < resp.groups_size(); ++i) {
-                           if (i > 0) json.push_back(',');
-                           json += MessagesToJsonArray(resp.groups(i).tags());
+               auto held = std::make_shared<HttpRequest>(std::move(req));
+               up.Call(*catalog, &pb::CatalogService::Stub::PrepareAsyncListGroupedTags, rpc, *held,
+                       [&up, scanner, respond, held](absl::Status s, pb::ListGroupedTagsResponse& got) {
+                         if (!s.ok()) return respond(ErrorResponse(s, held->request_id));
+                         auto resp = std::make_shared<pb::ListGroupedTagsResponse>(std::move(got));
+                         std::vector<std::string> digests;
+                         for (const pb::TagGroup& g : resp->groups()) {
+                           for (const pb::Tag& t : g.tags()) digests.push_back(t.digest());
                          }
-                         json.push_back(']');
-                         respond(JsonResponse(200, std::move(json)));
+                         FetchScanInfo(up, scanner, std::move(digests), *held, [respond, resp](ScanInfo info) {
+                           // Portus's shape: an array of groups, each an array of tags.
+                           std::string json = "[";
+                           for (int i = 0; i < resp->groups_size(); ++i) {
+                             if (i > 0) json.push_back(',');
+                             json += info.TagsJsonArray(resp->groups(i).tags());
+                           }
+                           json.push_back(']');
+                           HttpResponse r = JsonResponse(200, std::move(json));
+                           info.Mark(&r);
+                           respond(std::move(r));
+                         });
                        });
              });
 
-  router.Add("GET", "/api/v1/tags", [&up, catalog, r](HttpRequest&& req, PathParams, HttpResponder respond) {
+  router.Add("GET", "/api/v1/tags", [&up, catalog, scanner, r](HttpRequest&& req, PathParams, HttpResponder respond) {
     pb::ListAllTagsRequest rpc;
     PageParams page;
     if (absl::Status s = ToPage(req, TagPaging("id"), rpc.mutable_page(), &page); !s.ok()) {
@@ -230,21 +305,27 @@ void RegisterRepositoryRoutes(Router& router, Upstreams& up) {
     }
     auto held = std::make_shared<HttpRequest>(std::move(req));
     up.Call(*catalog, &pb::CatalogService::Stub::PrepareAsyncListAllTags, rpc, *held,
-            [respond, held, r, page](absl::Status s, pb::ListTagsResponse& resp) {
-              if (!s.ok()) return respond(ErrorResponse(s, held->request_id));
-              respond(PagedArray(*held, *r, page, resp.page(), resp.tags()));
-            });
+            AnswerTags(up, scanner, r, respond, held, page));
   });
 
-  router.Add("GET", "/api/v1/tags/:id", [&up, catalog](HttpRequest&& req, PathParams params,
-                                                       HttpResponder respond) {
+  router.Add("GET", "/api/v1/tags/:id", [&up, catalog, scanner](HttpRequest&& req, PathParams params,
+                                                                HttpResponder respond) {
     absl::StatusOr<int64_t> id = Id(params);
     if (!id.ok()) return respond(ErrorResponse(id.status(), req.request_id));
     pb::GetTagRequest rpc;
     rpc.set_id(*id);
-    up.Call(*catalog, &pb::CatalogService::Stub::PrepareAsyncGetTag, rpc, req,
-            [respond, rid = req.request_id](absl::Status s, pb::Tag& tag) {
-              respond(s.ok() ? ProtoResponse(200, tag) : ErrorResponse(s, rid));
+    auto held = std::make_shared<HttpRequest>(std::move(req));
+    up.Call(*catalog, &pb::CatalogService::Stub::PrepareAsyncGetTag, rpc, *held,
+            [&up, scanner, respond, held](absl::Status s, pb::Tag& got) {
+              if (!s.ok()) return respond(ErrorResponse(s, held->request_id));
+              auto tag = std::make_shared<pb::Tag>(std::move(got));
+              FetchScanInfo(up, scanner, {tag->digest()}, *held, [respond, tag](ScanInfo info) {
+                std::string json;
+                info.AppendTagJson(*tag, &json);
+                HttpResponse r = JsonResponse(200, std::move(json));
+                info.Mark(&r);
+                respond(std::move(r));
+              });
             });
   });
 
