@@ -17,6 +17,7 @@
 #include "services/scanner/pg_feed_cursor_store.h"
 #include "services/scanner/registry_image_source.h"
 #include "services/scanner/grpc_scanner_service.h"
+#include "services/scanner/harbor_registry_runner.h"
 #include "services/scanner/image_scanner.h"
 #include "services/scanner/oci_layout_source.h"
 #include "services/scanner/pg_advisory_store.h"
@@ -38,6 +39,7 @@ class ScannerModule final : public ServiceModule {
   ScannerModule(ServiceRuntime& rt, const ScannerConfig& config, std::unique_ptr<RpmDatabaseReader> rpm,
                 std::unique_ptr<GrpcRegistryTokenSource> tokens, std::unique_ptr<HttpRegistryClient> registry)
       : config_(config),
+        clock_(rt.clock),
         rpm_(std::move(rpm)),
         scans_(*rt.db),
         advisories_(*rt.db),
@@ -57,6 +59,7 @@ class ScannerModule final : public ServiceModule {
     ImageScanner::Options so;
     so.limits = config.limits;
     so.scanner_version = ScannerVersion();
+    scan_options_ = so;
     scanner_ = std::make_unique<ImageScanner>(so, *manifests_, *blobs_, scans_, cache_, rpm_.get(), rt.clock);
     ScanWorker::Options wo;
     wo.threads = config.workers;
@@ -94,6 +97,12 @@ class ScannerModule final : public ServiceModule {
   std::vector<grpc::Service*> GrpcServices() override { return {scanner_service_.get(), vulndb_service_.get()}; }
 
   absl::Status Start() override {
+    if (!config_.harbor.listen.empty()) {
+      absl::StatusOr<std::unique_ptr<HarborAdapterService>> h =
+          HarborAdapterService::Start(config_.harbor, scan_options_, *api_, scans_, cache_, rpm_.get(), clock_);
+      if (!h.ok()) return h.status();
+      harbor_ = *std::move(h);
+    }
     worker_->Start();
     scheduler_->Start();
     if (follower_) follower_->Start();
@@ -107,12 +116,14 @@ class ScannerModule final : public ServiceModule {
 
   void Stop(absl::Time deadline) override {
     if (follower_) follower_->Stop();
+    if (harbor_ != nullptr) harbor_->Stop(deadline);
     scheduler_->Stop();
     worker_->Stop(deadline);
   }
 
  private:
   const ScannerConfig& config_;
+  Clock& clock_;
   std::unique_ptr<RpmDatabaseReader> rpm_;
   PgScanStore scans_;
   PgAdvisoryStore advisories_;
@@ -135,6 +146,8 @@ class ScannerModule final : public ServiceModule {
   std::unique_ptr<CatalogFeedFollower> follower_;
   std::unique_ptr<GrpcScannerService> scanner_service_;
   std::unique_ptr<GrpcVulnDbService> vulndb_service_;
+  ImageScanner::Options scan_options_;
+  std::unique_ptr<HarborAdapterService> harbor_;  // scanner.harbor_adapter.listen set
 };
 
 }  // namespace
@@ -201,6 +214,7 @@ void BindScannerConfig(ConfigBinder* b, ScannerConfig* c) {
   b->Duration("scanner.vulndb.download_timeout", &c->download_timeout, absl::Minutes(10),
               "time allowed for one feed download")
       .Range(1000, 86400000);
+  BindHarborAdapterConfig(b, &c->harbor);
 }
 
 absl::StatusOr<std::unique_ptr<ServiceModule>> CreateModule(ServiceRuntime& runtime,

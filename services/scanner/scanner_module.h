@@ -10,6 +10,7 @@
 #include "absl/time/time.h"
 #include "services/common/config.h"
 #include "services/common/service_runner.h"
+#include "services/scanner/harbor_adapter.h"
 #include "services/scanner/layer_reader.h"
 
 namespace portunus::scanner {
@@ -32,6 +33,7 @@ struct ScannerConfig {
   absl::Duration download_timeout;
   // The catalog's new-manifest feed: polled this often (0 = not followed).
   absl::Duration catalog_poll_interval;
+  HarborAdapterConfig harbor;  // scanner.harbor_adapter.*
 };
 
 // Binds the `scanner` section's keys into *config and owns the section.

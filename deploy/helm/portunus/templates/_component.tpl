@@ -119,6 +119,7 @@ failureThreshold: {{ .failureThreshold }}
 {{- $v := index $ctx.Values $name -}}
 {{- $fullname := printf "%s-%s" (include "portunus.fullname" $ctx) $name -}}
 {{- $gateway := eq $name "gateway" -}}
+{{- $harbor := and (eq $name "scanner") $v.harborAdapter.enabled -}}
 {{- $mainPortName := ternary (include "portunus.gatewayScheme" $ctx) "grpc" $gateway -}}
 {{- $mainPort := include "portunus.port" (dict "ctx" $ctx "component" $name "port" (ternary "http" "grpc" $gateway)) | int -}}
 {{- $metricsPort := include "portunus.port" (dict "ctx" $ctx "component" $name "port" "metrics") | int -}}
@@ -183,6 +184,13 @@ spec:
             - {{ include "portunus.configPath" $ctx }}
           env:
             {{- include "portunus.secretEnv" (dict "ctx" $ctx "needs" $needs "refs" $refs) | nindent 12 }}
+            {{- if and $harbor $v.harborAdapter.existingSecret }}
+            - name: PORTUNUS_SCANNER_HARBOR_ADAPTER_TOKEN
+              valueFrom:
+                secretKeyRef:
+                  name: {{ $v.harborAdapter.existingSecret }}
+                  key: {{ $v.harborAdapter.existingSecretKey }}
+            {{- end }}
             {{- with $v.extraEnv }}
             {{- toYaml . | nindent 12 }}
             {{- end }}
@@ -193,6 +201,11 @@ spec:
             - name: metrics
               containerPort: {{ $metricsPort }}
               protocol: TCP
+            {{- if $harbor }}
+            - name: http
+              containerPort: {{ include "portunus.port" (dict "ctx" $ctx "component" $name "port" "http") }}
+              protocol: TCP
+            {{- end }}
           {{- if $gateway }}
           {{- $scheme := upper (include "portunus.gatewayScheme" $ctx) }}
           startupProbe:
@@ -315,6 +328,12 @@ spec:
       port: {{ $metricsPort }}
       targetPort: metrics
       protocol: TCP
+    {{- if $harbor }}
+    - name: http
+      port: {{ $v.harborAdapter.port }}
+      targetPort: http
+      protocol: TCP
+    {{- end }}
 {{- if $v.pdb.enabled }}
 ---
 apiVersion: policy/v1

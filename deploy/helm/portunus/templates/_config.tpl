@@ -60,6 +60,9 @@ Secrets are not in this file: every pod reads them from files named by PORTUNUS_
 {{- if eq $name "health" -}}
 {{- $_ := set $section "scanner_enabled" $v.scanner.enabled -}}
 {{- end -}}
+{{- if and (eq $name "scanner") $v.scanner.harborAdapter.enabled -}}
+{{- $_ := set $section "harbor_adapter" (dict "listen" (include "portunus.listen" (merge (dict "port" "http") $c))) -}}
+{{- end -}}
 {{- $_ := set $cfg $name (mergeOverwrite (deepCopy (index $v $name).config) $section) -}}
 {{- end -}}
 

@@ -71,7 +71,7 @@ product's defaults (README "Ports"). The gateway's `grpc` is its HTTP port. */}}
 {{- define "portunus.components" -}}
 auth: {grpc: 50051, metrics: 9091}
 catalog: {grpc: 50052, metrics: 9092}
-scanner: {grpc: 50053, metrics: 9093}
+scanner: {grpc: 50053, metrics: 9093, http: 8090}
 health: {grpc: 50054, metrics: 9094}
 gateway: {http: 8080, metrics: 9095}
 {{- end -}}
