@@ -5,8 +5,9 @@
 //   pull    public: anyone (anonymous included); protected: any authenticated account;
 //           private: members of the owning team of any role; admins and the internal principal
 //           everywhere.
-//   push    never anonymous nor internal. Global namespace and namespaces that do not exist yet:
-//           admins only. Otherwise by user_permission.push_images.policy: allow-teams (owners and
+//   push    never anonymous; always the internal principal (Portus's `portus` user has every
+//           privilege; the catalog puts manifests back after a single-tag delete). Global
+//           namespace and namespaces that do not exist yet: admins only. Otherwise by user_permission.push_images.policy: allow-teams (owners and
 //           contributors), allow-personal (only one's own personal namespace), admin-only;
 //           admins may always push.
 //   delete  nobody when delete.enabled is false; else admins, the internal principal, team

