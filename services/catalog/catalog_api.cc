@@ -247,11 +247,21 @@ absl::StatusOr<int> CatalogApi::DeleteRepository(const Caller& caller, int64_t i
       return s;
     }
   }
-  PORTUNUS_RETURN_IF_ERROR(store_.Write([&](CatalogWriter& w) -> absl::Status {
-    PORTUNUS_ASSIGN_OR_RETURN(bool removed, w.RemoveRepository(repo.full_name));
-    (void)removed;
-    return absl::OkStatus();
-  }));
+  // The registry's delete events for these manifests are being applied by the event workers at
+  // the same moment and touch the same rows: PostgreSQL may pick this transaction as a deadlock
+  // victim (kAborted). Removing a repository is idempotent, so run it again in a new transaction.
+  absl::Status removed_status;
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    removed_status = store_.Write([&](CatalogWriter& w) -> absl::Status {
+      PORTUNUS_ASSIGN_OR_RETURN(bool removed, w.RemoveRepository(repo.full_name));
+      (void)removed;
+      return absl::OkStatus();
+    });
+    if (!absl::IsAborted(removed_status)) break;
+    LogWarn("repository delete: transaction aborted, retrying",
+            {{"repository", repo.full_name}, {"attempt", attempt + 1}, {"error", removed_status}});
+  }
+  PORTUNUS_RETURN_IF_ERROR(removed_status);
   LogInfo("repository deleted",
           {{"repository", repo.full_name}, {"by", caller.name}, {"manifests", deleted}});
   return deleted;
