@@ -136,6 +136,16 @@ TEST_F(RunLocalTest, RunsTheStackStopsOnCtrlCAndKeepsItsData) {
   // The webhook secret never reaches the terminal (the registry logs it at info level).
   HARNESS_ASSIGN_OR_FAIL(std::string webhook, ReadFile(var_.Sub("secrets/webhook")));
   EXPECT_THAT(banner, ::testing::Not(HasSubstr(std::string(absl::StripAsciiWhitespace(webhook)))));
+  // The catalog accepts what the registry sends: its notifications carry that secret (an empty
+  // catalog.webhook_secret would refuse every event with 401 and the catalog would stay empty).
+  HttpRequest notify;
+  notify.method = "POST";
+  notify.url = absl::StrCat("http://", Addr("GATEWAY"), "/v2/webhooks/events");
+  notify.headers = {{"Content-Type", "application/vnd.docker.distribution.events.v1+json"},
+                    {"Authorization", absl::StrCat("Bearer ", absl::StripAsciiWhitespace(webhook))}};
+  notify.body = R"({"events":[]})";
+  HARNESS_ASSIGN_OR_FAIL(HttpResponse notified, Http(notify));
+  EXPECT_EQ(notified.status / 100, 2) << notified.body;
 
   HARNESS_ASSERT_OK(PgExecute(Dsn(), "CREATE TABLE public.kept (v text); INSERT INTO kept VALUES ('x')"));
   HARNESS_ASSIGN_OR_FAIL(std::string config, ReadFile(var_.Sub("portunus.yml")));
