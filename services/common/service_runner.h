@@ -99,6 +99,7 @@ struct ServiceSpec {
 
 // Runs the service until SIGTERM/SIGINT. Returns the process exit code: 0 after a clean
 // shutdown, 1 on a runtime failure (port busy, migrations failed), 2 on bad flags or config.
+// Turns off Abseil's mutex deadlock detector for the process (a per-lock debugging cost).
 int RunService(const ServiceSpec& spec, int argc, char** argv);
 
 // Applies `migrations` to `schema`, retrying while the database is unreachable for up to
