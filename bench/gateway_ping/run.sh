@@ -6,7 +6,8 @@
 #   bench/gateway_ping/run.sh [BUILD_DIR]        (default BUILD_DIR: build)
 #
 # Builds nothing: build the service binaries first
-#   ninja -C build portunus-gateway portunus-auth portunus-catalog portunus-scanner portunus-health
+#   ninja -C build portunus-gateway portunus-auth portunus-catalog portunus-scanner portunus-health \
+#     portunusctl
 # Needs wrk and nginx (Debian packages `wrk`, `nginx-light` or `nginx`). Everything runs on free
 # loopback ports from a temporary directory and is stopped and removed at the end; nginx runs in
 # the foreground from its own config, not as a system service.
@@ -191,7 +192,10 @@ if [ "${SKIP_RSS:-0}" != 1 ]; then
   pg_as psql -q -h "$PG_DIR" -p "$PG_PORT" -U postgres -c 'CREATE DATABASE portunus' >/dev/null
   export PORTUNUS_DB_HOST=$PG_DIR PORTUNUS_DB_PORT=$PG_PORT PORTUNUS_DB_USERNAME=postgres \
     PORTUNUS_DB_DATABASE=portunus PORTUNUS_DB_SSLMODE=disable
-  declare -A METRICS_PORT=() PID=()
+  # auth reports ready only with a token signing key (nothing is signed here).
+  "$BUILD/cli/portunusctl" keys generate --algorithm ES256 --dir "$TMP/keys" >/dev/null
+  export PORTUNUS_AUTH_TOKEN_KEYS_DIR=$TMP/keys
+  declare -A METRICS_PORT=() PID=() READY=()
   for svc in "${SERVICES[@]}"; do
     up=${svc^^}
     METRICS_PORT[$svc]=$(free_port)
@@ -212,10 +216,12 @@ if [ "${SKIP_RSS:-0}" != 1 ]; then
   for svc in "${SERVICES[@]}"; do
     url=http://127.0.0.1:${METRICS_PORT[$svc]}/metrics
     deadline=$((SECONDS + 60))
+    READY[$svc]=1
     until curl -s "$url" 2>/dev/null | grep -q '^portunus_ready 1'; do
       if ! kill -0 "${PID[$svc]}" 2>/dev/null || [ $SECONDS -ge $deadline ]; then
         echo "portunus-$svc did not become ready; its log:" >&2
         tail -5 "$TMP/$svc.log" >&2
+        READY[$svc]=0
         break
       fi
       sleep 0.1
@@ -223,7 +229,9 @@ if [ "${SKIP_RSS:-0}" != 1 ]; then
   done
   sleep 3  # let start-up work (migrations, first health probes) settle: measure idle
   for svc in "${SERVICES[@]}"; do
-    if kill -0 "${PID[$svc]}" 2>/dev/null; then
+    if [ "${READY[$svc]}" != 1 ]; then
+      RSS_LINES+=("$(printf '  %-18s not ready (see above): not measured' "portunus-$svc")")
+    elif kill -0 "${PID[$svc]}" 2>/dev/null; then
       rss=$(awk '/VmRSS/ { printf "%.1f", $2 / 1024 }' "/proc/${PID[$svc]}/status")
       ok=$(awk -v r="$rss" 'BEGIN { print (r <= 30) ? "meets" : "MISSES" }')
       RSS_LINES+=("$(printf '  %-18s %6s MiB   (%s the 30 MiB target)' "portunus-$svc" "$rss" "$ok")")
