@@ -13,31 +13,16 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "services/catalog/catalog_types.h"
+#include "services/common/caller_auth.h"
 
 namespace portunus::catalog {
-
-struct Caller {
-  enum class Kind { kAnonymous, kUser, kBot, kInternal };
-  Kind kind = Kind::kAnonymous;
-  int64_t user_id = 0;
-  std::string name;
-  bool admin = false;
-  bool privileged() const { return admin || kind == Kind::kInternal; }
-  bool anonymous() const { return kind == Kind::kAnonymous; }
-};
-
-// The caller's credentials as received (HTTP headers forwarded as gRPC metadata).
-struct CallCredentials {
-  std::string authorization;  // "Basic ..." / "Bearer ..."
-  std::string portus_auth;    // Portus-Auth "user:token"
-};
 
 class AccessClient {
  public:
   virtual ~AccessClient() = default;
   // No credentials: the anonymous caller. kUnauthenticated for wrong credentials;
-  // kUnavailable when auth cannot be reached.
-  virtual absl::StatusOr<Caller> Authenticate(const CallCredentials& credentials) = 0;
+  // kUnavailable when auth cannot be reached. Caller and CallerCredentials: caller_auth.h.
+  virtual absl::StatusOr<Caller> Authenticate(const CallerCredentials& credentials) = 0;
   // The namespaces `caller` may pull from.
   virtual absl::StatusOr<NamespaceFilter> PullableNamespaces(const Caller& caller) = 0;
   // Whether `caller` may delete in `repository` (the Docker scope repository:NAME:delete).
@@ -77,7 +62,7 @@ class FakeAccessClient final : public AccessClient {
     return it == namespaces_.end() ? 0 : it->second.id;
   }
 
-  absl::StatusOr<Caller> Authenticate(const CallCredentials& c) override {
+  absl::StatusOr<Caller> Authenticate(const CallerCredentials& c) override {
     absl::MutexLock lock(&mu_);
     if (absl::Status s = Take(); !s.ok()) return s;
     if (c.authorization.empty() && c.portus_auth.empty()) return Caller{};

@@ -16,7 +16,7 @@ CatalogApi::CatalogApi(Options options, CatalogStore& store, RegistryClient& reg
                        AccessClient& access, const Clock& clock)
     : options_(options), store_(store), registry_(registry), access_(access), clock_(clock) {}
 
-absl::StatusOr<Caller> CatalogApi::Authenticate(const CallCredentials& credentials) {
+absl::StatusOr<Caller> CatalogApi::Authenticate(const CallerCredentials& credentials) {
   return access_.Authenticate(credentials);
 }
 

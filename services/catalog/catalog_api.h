@@ -48,7 +48,7 @@ class CatalogApi {
              const Clock& clock);
 
   // kUnauthenticated for wrong credentials; kUnavailable when auth is down.
-  absl::StatusOr<Caller> Authenticate(const CallCredentials& credentials);
+  absl::StatusOr<Caller> Authenticate(const CallerCredentials& credentials);
 
   // namespace_id > 0: one namespace; `query`: full-name substring (search).
   absl::StatusOr<std::pair<std::vector<RepositoryRecord>, int64_t>> ListRepositories(

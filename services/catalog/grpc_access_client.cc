@@ -55,44 +55,15 @@ struct GrpcAccessClient::Stub {
 
 GrpcAccessClient::GrpcAccessClient(std::shared_ptr<grpc::Channel> channel,
                                    std::string internal_secret, absl::Duration rpc_timeout)
-    : stub_(std::make_unique<Stub>(Stub{auth::v1::AccessService::NewStub(std::move(channel))})),
+    : callers_(channel, GrpcCallerAuthenticator::Options{}),
+      stub_(std::make_unique<Stub>(Stub{auth::v1::AccessService::NewStub(std::move(channel))})),
       internal_authorization_(absl::StrCat("Basic ", Base64("portunus:" + internal_secret))),
       rpc_timeout_(rpc_timeout) {}
 
 GrpcAccessClient::~GrpcAccessClient() = default;
 
-absl::StatusOr<Caller> GrpcAccessClient::Authenticate(const CallCredentials& credentials) {
-  if (credentials.authorization.empty() && credentials.portus_auth.empty()) return Caller{};
-  auth::v1::AuthenticateRequest req;
-  if (!credentials.authorization.empty()) {
-    req.mutable_credentials()->set_authorization(credentials.authorization);
-  } else {
-    req.mutable_credentials()->set_portus_auth(credentials.portus_auth);
-  }
-  auth::v1::AuthenticateResponse resp;
-  grpc::ClientContext ctx;
-  PrepareClientContext(&ctx, rpc_timeout_, "");
-  grpc::Status s = stub_->access->Authenticate(&ctx, req, &resp);
-  if (!s.ok()) return FromRpc(s, "Authenticate");
-  const auth::v1::Principal& p = resp.principal();
-  Caller c;
-  switch (p.kind()) {
-    case auth::v1::Principal::USER:
-      c.kind = Caller::Kind::kUser;
-      break;
-    case auth::v1::Principal::BOT:
-      c.kind = Caller::Kind::kBot;
-      break;
-    case auth::v1::Principal::INTERNAL:
-      c.kind = Caller::Kind::kInternal;
-      break;
-    default:
-      c.kind = Caller::Kind::kAnonymous;
-  }
-  c.user_id = p.user_id();
-  c.name = p.name();
-  c.admin = p.admin();
-  return c;
+absl::StatusOr<Caller> GrpcAccessClient::Authenticate(const CallerCredentials& credentials) {
+  return callers_.Authenticate(credentials, rpc_timeout_, "");
 }
 
 absl::StatusOr<NamespaceFilter> GrpcAccessClient::PullableNamespaces(const Caller& caller) {

@@ -195,7 +195,7 @@ absl::Status RequireId(int64_t id, const char* field) {
 template <typename Fn>
 grpc::ServerUnaryReactor* WithCaller(grpc::CallbackServerContext* ctx,
                                      const CatalogTransportDeps& deps, Fn fn) {
-  CallCredentials creds{MetadataValue(*ctx, kAuthorizationMetadata),
+  CallerCredentials creds{MetadataValue(*ctx, kAuthorizationMetadata),
                         MetadataValue(*ctx, kPortusAuthMetadata)};
   CatalogApi* api = &deps.api;
   return RunOnWorkers(ctx, deps.runtime,

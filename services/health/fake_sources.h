@@ -8,7 +8,6 @@
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
-#include "services/health/caller_authenticator.h"
 #include "services/health/database_check.h"
 #include "services/health/registry_check.h"
 #include "services/health/service_check.h"
@@ -75,34 +74,6 @@ class FakeSchemaInspector final : public SchemaInspector {
  private:
   std::map<std::string, absl::StatusOr<MigrationState>> states_;
   std::vector<std::string> inspected_;
-};
-
-class FakeCallerAuthenticator final : public CallerAuthenticator {
- public:
-  // Credentials `authorization` authenticate as `caller`; any other non-empty ones are wrong.
-  void Add(const std::string& authorization, Caller caller) {
-    absl::MutexLock lock(&mu_);
-    callers_[authorization] = std::move(caller);
-  }
-  void FailAll(absl::Status status) {
-    absl::MutexLock lock(&mu_);
-    fail_ = std::move(status);
-  }
-  absl::StatusOr<Caller> Authenticate(const CallerCredentials& credentials,
-                                      absl::Duration /*timeout*/,
-                                      const std::string& /*request_id*/) override {
-    absl::MutexLock lock(&mu_);
-    if (!fail_.ok()) return fail_;
-    if (credentials.authorization.empty() && credentials.portus_auth.empty()) return Caller{};
-    auto it = callers_.find(credentials.authorization);
-    if (it == callers_.end()) return absl::UnauthenticatedError("invalid credentials");
-    return it->second;
-  }
-
- private:
-  absl::Mutex mu_;
-  std::map<std::string, Caller> callers_ ABSL_GUARDED_BY(mu_);
-  absl::Status fail_ ABSL_GUARDED_BY(mu_);
 };
 
 class FakeSyncBrakeSource final : public SyncBrakeSource {

@@ -94,9 +94,9 @@ grpc::ServerUnaryReactor* GrpcHealthService::GetClusterStatus(
                           request_id = std::move(request_id)] {
     absl::StatusOr<Caller> caller =
         IsInternalCredential(credentials.authorization, deps_.internal_secret)
-            ? absl::StatusOr<Caller>(Caller{false, false, true, "portunus"})
+            ? absl::StatusOr<Caller>(Caller::Internal())
             : deps_.authenticator.Authenticate(credentials, deps_.rpc_timeout, request_id);
-    absl::Status status = caller.ok() ? RequireAdmin(*caller) : caller.status();
+    absl::Status status = caller.ok() ? RequireAdmin(*caller, "the cluster status") : caller.status();
     if (status.ok()) {
       ToProto(BuildClusterStatus(deps_.monitor.Report(), deps_.replicas.Snapshot(),
                                  deps_.replicas.last_sync(), deps_.expected_services(),

@@ -12,7 +12,7 @@
 #include "portunus/health/v1/replicas.grpc.pb.h"
 #include "services/common/clock.h"
 #include "services/common/worker_pool.h"
-#include "services/health/caller_authenticator.h"
+#include "services/common/caller_auth.h"
 #include "services/health/cluster_status.h"
 #include "services/health/health_monitor.h"
 #include "services/health/replica_registry.h"

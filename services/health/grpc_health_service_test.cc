@@ -6,12 +6,15 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "services/common/status_mapping.h"
+#include "services/common/testing/fake_caller_authenticator.h"
 #include "services/common/testing/fake_clock.h"
 #include "services/health/fake_replica_store.h"
 #include "services/health/fake_sources.h"
 
 namespace portunus::health {
 namespace {
+
+using ::portunus::testing::FakeCallerAuthenticator;
 
 using ::portunus::testing::FakeClock;
 
@@ -161,8 +164,8 @@ TEST_F(GrpcHealthServiceTest, HeartbeatsNeedTheInternalPrincipalAndValidFields) 
 }
 
 TEST_F(GrpcHealthServiceTest, ClusterStatusIsForAdminsOnly) {
-  authenticator_.Add("Basic alice", Caller{false, true, false, "alice"});
-  authenticator_.Add("Basic bob", Caller{false, false, false, "bob"});
+  authenticator_.Add("Basic alice", Caller::User("alice", /*admin=*/true));
+  authenticator_.Add("Basic bob", Caller::User("bob"));
   v1::HeartbeatResponse hb;
   ASSERT_TRUE(
       SendHeartbeat(Heartbeat("auth-1"), Basic(std::string("portunus:") + kSecret), &hb).ok());

@@ -15,7 +15,7 @@
 #include "services/common/pg_pool.h"
 #include "services/common/replica_heartbeat.h"
 #include "services/common/request_context.h"
-#include "services/health/caller_authenticator.h"
+#include "services/common/caller_auth.h"
 #include "services/health/curl_http_getter.h"
 #include "services/health/database_check.h"
 #include "services/health/grpc_health_service.h"
@@ -53,7 +53,7 @@ class HealthModule final : public ServiceModule {
         auth_prober_(auth_channel_),
         catalog_prober_(catalog_channel_),
         scanner_prober_(scanner_channel_),
-        authenticator_(auth_channel_),
+        authenticator_(auth_channel_, GrpcCallerAuthenticator::Options{"", absl::Seconds(2)}),
         store_(*rt.db),
         registry_(ReplicaRegistry::Options{config.heartbeat_interval, config.replica_stale_after,
                                            config.replica_expire_after, 1000},

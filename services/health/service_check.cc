@@ -6,7 +6,7 @@
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "services/common/request_context.h"
-#include "services/health/channel_connect.h"
+#include "services/common/channel_connect.h"
 
 namespace portunus::health {
 

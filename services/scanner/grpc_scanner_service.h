@@ -7,7 +7,7 @@
 
 #include "portunus/scanner/v1/scanner.grpc.pb.h"
 #include "services/common/service_runner.h"
-#include "services/scanner/caller_auth.h"
+#include "services/common/caller_auth.h"
 #include "services/scanner/scanner_api.h"
 
 namespace portunus::scanner {

@@ -81,8 +81,8 @@ class ScannerModule final : public ServiceModule {
     api_ = std::make_unique<ScannerApi>(ScannerApi::Options{ScannerVersion()}, scans_, advisories_,
                                         importer_.get());
     scheduler_ = std::make_unique<FeedScheduler>(FeedScheduler::Options{config.feeds, config.feed_interval}, *api_);
-    authenticator_ = std::make_unique<GrpcCallerAuthenticator>(MakeChannel(rt.common.auth.address),
-                                                               rt.common.internal_secret);
+    authenticator_ = std::make_unique<GrpcCallerAuthenticator>(
+        MakeChannel(rt.common.auth.address), GrpcCallerAuthenticator::Options{rt.common.internal_secret});
     if (config.catalog_poll_interval > absl::ZeroDuration()) {
       catalog_feed_ = std::make_unique<GrpcCatalogManifestFeed>(MakeChannel(rt.common.catalog.address),
                                                                 rt.common.internal_secret, rt.common.rpc_timeout);

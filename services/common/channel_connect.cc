@@ -1,9 +1,9 @@
-#include "services/health/channel_connect.h"
+#include "services/common/channel_connect.h"
 
 #include "absl/strings/str_cat.h"
 #include "grpcpp/grpcpp.h"
 
-namespace portunus::health {
+namespace portunus {
 
 absl::Status ConnectNow(grpc::Channel& channel, absl::Duration wait) {
   const grpc_connectivity_state state = channel.GetState(/*try_to_connect=*/true);
@@ -14,4 +14,4 @@ absl::Status ConnectNow(grpc::Channel& channel, absl::Duration wait) {
   return absl::UnavailableError(absl::StrCat("no connection within ", absl::FormatDuration(wait)));
 }
 
-}  // namespace portunus::health
+}  // namespace portunus

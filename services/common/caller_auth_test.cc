@@ -1,4 +1,4 @@
-#include "services/health/caller_authenticator.h"
+#include "services/common/caller_auth.h"
 
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -13,12 +13,12 @@
 #include "portunus/auth/v1/access.grpc.pb.h"
 #include "services/common/request_context.h"
 
-namespace portunus::health {
+namespace portunus {
 namespace {
 
 namespace av1 = ::portunus::auth::v1;
 
-// The auth service's AccessService.Authenticate as health sees it: "Basic admin" is the admin
+// The auth service's AccessService.Authenticate as a service sees it: "Basic admin" is the admin
 // alice, "Basic bob" the user bob, anything else is refused.
 class FakeAccessService final : public av1::AccessService::CallbackService {
  public:
@@ -67,14 +67,15 @@ std::unique_ptr<grpc::Server> StartAuth(FakeAccessService* service, int port) {
   return bound == port ? std::move(server) : nullptr;
 }
 
-// Health started before auth: callers get kUnavailable (never a wrong answer), and once auth
-// listens the very next call works, although gRPC's channel is in its reconnect backoff by then.
-// Auth stopping and coming back behaves the same.
-TEST(GrpcCallerAuthenticatorTest, WorksOnceAuthAppearsAfterHealthStarted) {
+// With connect_wait (health): started before auth, callers get kUnavailable (never a wrong
+// answer), and once auth listens the very next call works, although gRPC's channel is in its
+// reconnect backoff by then. Auth stopping and coming back behaves the same.
+TEST(GrpcCallerAuthenticatorTest, WorksOnceAuthAppearsAfterTheCallerStarted) {
   const int port = UnusedPort();
   ASSERT_NE(port, 0);
-  GrpcCallerAuthenticator authenticator(MakeChannel(absl::StrCat("127.0.0.1:", port)),
-                                        /*connect_wait=*/absl::Milliseconds(300));
+  GrpcCallerAuthenticator::Options options;
+  options.connect_wait = absl::Milliseconds(300);
+  GrpcCallerAuthenticator authenticator(MakeChannel(absl::StrCat("127.0.0.1:", port)), options);
   const CallerCredentials admin{"Basic admin", ""};
   // Anonymous callers need no auth service at all.
   ASSERT_TRUE(authenticator.Authenticate({}, absl::Seconds(5), "r0").ok());
@@ -91,10 +92,11 @@ TEST(GrpcCallerAuthenticatorTest, WorksOnceAuthAppearsAfterHealthStarted) {
   ASSERT_TRUE(up.ok()) << up.status();
   EXPECT_TRUE(up->admin);
   EXPECT_EQ(up->name, "alice");
-  EXPECT_TRUE(RequireAdmin(*up).ok());
+  EXPECT_EQ(up->kind, Caller::Kind::kUser);
+  EXPECT_TRUE(RequireAdmin(*up, "x").ok());
   absl::StatusOr<Caller> bob = authenticator.Authenticate({"Basic bob", ""}, absl::Seconds(5), "r3");
   ASSERT_TRUE(bob.ok()) << bob.status();
-  EXPECT_EQ(RequireAdmin(*bob).code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(RequireAdmin(*bob, "x").code(), absl::StatusCode::kPermissionDenied);
   EXPECT_EQ(authenticator.Authenticate({"Basic nope", ""}, absl::Seconds(5), "r4").status().code(),
             absl::StatusCode::kUnauthenticated);
 
@@ -114,15 +116,41 @@ TEST(GrpcCallerAuthenticatorTest, WorksOnceAuthAppearsAfterHealthStarted) {
   auth->Shutdown(std::chrono::system_clock::now());
 }
 
+// Without connect_wait and with the internal secret (scanner): the internal principal needs no
+// auth service; anyone else gets kUnavailable while it is unreachable.
+TEST(GrpcCallerAuthenticatorTest, InternalSecretIsRecognisedWithoutAskingAuth) {
+  GrpcCallerAuthenticator::Options options;
+  options.internal_secret = "s3cret";
+  // No auth service listens on port 1.
+  GrpcCallerAuthenticator auth(MakeChannel("127.0.0.1:1"), options);
+  absl::StatusOr<Caller> c =
+      auth.Authenticate({"Basic cG9ydHVudXM6czNjcmV0", ""}, absl::Seconds(1), "r");  // portunus:s3cret
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_TRUE(c->internal());
+  EXPECT_EQ(c->name, "portunus");
+  absl::StatusOr<Caller> anon = auth.Authenticate({}, absl::Seconds(1), "r");
+  ASSERT_TRUE(anon.ok());
+  EXPECT_TRUE(anon->anonymous());
+  absl::StatusOr<Caller> bob =
+      auth.Authenticate({"Basic Ym9iOng=", ""}, absl::Milliseconds(200), "r");
+  EXPECT_EQ(bob.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_NE(bob.status().message().find("cannot check credentials: auth service"),
+            absl::string_view::npos)
+      << bob.status();
+}
+
 TEST(RequireAdminTest, AnonymousUsersAdminsAndInternal) {
   Caller anonymous;
-  EXPECT_EQ(RequireAdmin(anonymous).code(), absl::StatusCode::kUnauthenticated);
-  Caller bob{false, false, false, "bob"};
-  absl::Status s = RequireAdmin(bob);
+  absl::Status a = RequireAdmin(anonymous, "the cluster status");
+  EXPECT_EQ(a.code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(a.message(), "the cluster status requires administrator credentials");
+  absl::Status s = RequireAdmin(Caller::User("bob"), "the cluster status");
   EXPECT_EQ(s.code(), absl::StatusCode::kPermissionDenied);
   EXPECT_EQ(s.message(), "the cluster status is only for administrators and bob is not one");
-  EXPECT_TRUE(RequireAdmin(Caller{false, true, false, "alice"}).ok());
-  EXPECT_TRUE(RequireAdmin(Caller{false, false, true, "portunus"}).ok());
+  EXPECT_TRUE(RequireAdmin(Caller::User("alice", /*admin=*/true), "x").ok());
+  EXPECT_TRUE(RequireAdmin(Caller::Internal(), "x").ok());
+  Caller bot{Caller::Kind::kBot, 7, "ci-bot", false};
+  EXPECT_EQ(RequireAdmin(bot, "x").code(), absl::StatusCode::kPermissionDenied);
 }
 
 TEST(IsInternalCredentialTest, OnlyTheExactSecretAsPortunus) {
@@ -141,4 +169,4 @@ TEST(IsInternalCredentialTest, OnlyTheExactSecretAsPortunus) {
 }
 
 }  // namespace
-}  // namespace portunus::health
+}  // namespace portunus

@@ -1,5 +1,5 @@
 // In-memory CallerAuthenticator for tests: the `authorization` value maps to a Caller; no
-// credentials give an anonymous Caller, unknown credentials kUnauthenticated.
+// credentials give the anonymous Caller, unknown credentials kUnauthenticated.
 #pragma once
 
 #include <map>
@@ -7,9 +7,9 @@
 #include <string>
 
 #include "absl/status/status.h"
-#include "services/scanner/caller_auth.h"
+#include "services/common/caller_auth.h"
 
-namespace portunus::scanner {
+namespace portunus::testing {
 
 class FakeCallerAuthenticator final : public CallerAuthenticator {
  public:
@@ -17,6 +17,12 @@ class FakeCallerAuthenticator final : public CallerAuthenticator {
     std::lock_guard<std::mutex> lock(mu_);
     callers_[authorization] = std::move(caller);
   }
+  // Every call fails with `status` until FailAll(absl::OkStatus()).
+  void FailAll(absl::Status status) {
+    std::lock_guard<std::mutex> lock(mu_);
+    fail_all_ = std::move(status);
+  }
+  // Only the next call fails with `status`.
   void FailNextCall(absl::Status status) {
     std::lock_guard<std::mutex> lock(mu_);
     fail_next_ = std::move(status);
@@ -25,6 +31,7 @@ class FakeCallerAuthenticator final : public CallerAuthenticator {
   absl::StatusOr<Caller> Authenticate(const CallerCredentials& credentials, absl::Duration,
                                       const std::string&) override {
     std::lock_guard<std::mutex> lock(mu_);
+    if (!fail_all_.ok()) return fail_all_;
     if (!fail_next_.ok()) {
       absl::Status s = fail_next_;
       fail_next_ = absl::OkStatus();
@@ -39,7 +46,8 @@ class FakeCallerAuthenticator final : public CallerAuthenticator {
  private:
   std::mutex mu_;
   std::map<std::string, Caller> callers_;
+  absl::Status fail_all_;
   absl::Status fail_next_;
 };
 
-}  // namespace portunus::scanner
+}  // namespace portunus::testing
