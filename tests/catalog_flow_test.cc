@@ -202,7 +202,11 @@ TEST_F(CatalogFlowTest, AKilledCatalogLosesNothingAndAppliesNothingTwice) {
   ASSERT_TRUE(PollUntil([&] { return QueryInt(dsn, "SELECT count(*) FROM catalog.events WHERE status <> 'done'") == 0; },
                         absl::Seconds(30)));
   // Every event was committed exactly once: attempts are counted in the transaction that applies.
-  EXPECT_EQ(QueryInt(dsn, "SELECT count(*) FROM catalog.events WHERE attempts <> 1"), 0);
+  EXPECT_EQ(QueryInt(dsn, "SELECT count(*) FROM catalog.events WHERE attempts <> 1"), 0)
+      << QueryText(dsn, "SELECT string_agg(id || ' ' || action || ' ' || repository || ':' ||"
+                        " coalesce(tag, '') || ' attempts ' || attempts || ' received ' || received_at"
+                        " || ' processed ' || coalesce(processed_at::text, ''), E'\\n' ORDER BY id)"
+                        " FROM catalog.events WHERE attempts <> 1");
   EXPECT_EQ(QueryInt(dsn, "SELECT count(*) FROM catalog.manifest_feed"), kTags);
   EXPECT_EQ(QueryInt(dsn, "SELECT count(DISTINCT digest) FROM catalog.tags"), kTags);
 }

@@ -19,6 +19,7 @@
 #include "services/common/testing/registry_process.h"
 #include "services/common/testing/test_database.h"
 #include "tests/harness/harness.h"
+#include "tests/harness/rest.h"
 
 namespace portunus::harness {
 namespace {
@@ -26,18 +27,6 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::UnorderedElementsAre;
 using Json = nlohmann::json;
-
-struct As {
-  std::string user;
-  std::string password;
-  static As Anonymous() { return {}; }
-};
-
-struct Reply {
-  long status = 0;
-  Json body;
-  HttpResponse raw;
-};
 
 class CatalogRestTest : public ::testing::Test {
  protected:
@@ -67,24 +56,7 @@ class CatalogRestTest : public ::testing::Test {
 
   Reply Call(const std::string& method, const std::string& path, const As& as,
              const std::string& body = "") {
-    HttpRequest req;
-    req.method = method;
-    req.url = stack_->gateway_url() + path;
-    req.body = body;
-    if (!body.empty()) req.headers.emplace_back("Content-Type", "application/json");
-    req.basic_user = as.user;
-    req.basic_password = as.password;
-    absl::StatusOr<HttpResponse> resp = Http(req);
-    Reply r;
-    if (!resp.ok()) {
-      ADD_FAILURE() << method << " " << path << ": " << resp.status();
-      return r;
-    }
-    r.status = resp->status;
-    r.raw = *resp;
-    r.body = Json::parse(resp->body, nullptr, /*allow_exceptions=*/false);
-    EXPECT_LT(r.status, 500) << method << " " << path << " -> " << resp->body;
-    return r;
+    return CallRest(stack_->gateway_url(), method, path, as, body);
   }
 
   // Full names of the repositories `as` lists at `path`.
@@ -171,9 +143,9 @@ class CatalogRestTest : public ::testing::Test {
   std::unique_ptr<testing::RegistryProcess> registry_;
   TempDir images_{"catalog-rest-images"};
   Skopeo skopeo_;
-  const As admin_{"admin", "correct-horse"};
-  const As alice_{"alice", "alice-password"};
-  const As bob_{"bob", "bob-password"};
+  const As admin_ = As::Basic("admin", "correct-horse");
+  const As alice_ = As::Basic("alice", "alice-password");
+  const As bob_ = As::Basic("bob", "bob-password");
   int64_t secret_namespace_id_ = 0;
 };
 
@@ -268,7 +240,7 @@ TEST_F(CatalogRestTest, PushesAppearToThoseWhoMayPullAndDeletesRemoveExactlyWhat
   EXPECT_EQ(Call("GET", "/api/v1/repositories?sort_attr=password", alice_).body["field"], "sort_attr");
   EXPECT_EQ(Call("GET", "/api/v1/tags/999999", alice_).status, 404);
   EXPECT_EQ(Call("GET", "/api/v1/tags", alice_).status, 403);
-  EXPECT_EQ(Call("GET", "/api/v1/repositories", As{"alice", "wrong"}).status, 401);
+  EXPECT_EQ(Call("GET", "/api/v1/repositories", As::Basic("alice", "wrong")).status, 401);
 
   // Deleting one of two tags on the same digest leaves the other pullable.
   int64_t v1_id = 0;

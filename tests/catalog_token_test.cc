@@ -16,17 +16,12 @@
 #include "nlohmann/json.hpp"
 #include "services/common/testing/test_database.h"
 #include "tests/harness/harness.h"
+#include "tests/harness/rest.h"
 
 namespace portunus::harness {
 namespace {
 
 using Json = nlohmann::json;
-
-struct Reply {
-  long status = 0;
-  Json body;
-  HttpResponse raw;
-};
 
 class CatalogTokenTest : public ::testing::Test {
  protected:
@@ -47,24 +42,7 @@ class CatalogTokenTest : public ::testing::Test {
 
   Reply Call(const std::string& method, const std::string& path, const Credentials& as,
              const std::string& body = "") {
-    HttpRequest req;
-    req.method = method;
-    req.url = stack_->gateway_url() + path;
-    req.body = body;
-    if (!body.empty()) req.headers.emplace_back("Content-Type", "application/json");
-    req.basic_user = as.user;
-    req.basic_password = as.password;
-    absl::StatusOr<HttpResponse> resp = Http(req);
-    Reply r;
-    if (!resp.ok()) {
-      ADD_FAILURE() << method << " " << path << ": " << resp.status();
-      return r;
-    }
-    r.status = resp->status;
-    r.raw = *resp;
-    r.body = Json::parse(resp->body, nullptr, /*allow_exceptions=*/false);
-    EXPECT_LT(r.status, 500) << method << " " << path << " -> " << resp->body;
-    return r;
+    return CallRest(stack_->gateway_url(), method, path, As::Basic(as.user, as.password), body);
   }
 
   OciImage Image(const std::string& name, const std::string& content, bool two_platforms = false) {

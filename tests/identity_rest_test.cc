@@ -16,35 +16,13 @@
 #include "nlohmann/json.hpp"
 #include "services/common/testing/test_database.h"
 #include "tests/harness/harness.h"
+#include "tests/harness/rest.h"
 
 namespace portunus::harness {
 namespace {
 
 using ::testing::HasSubstr;
 using Json = nlohmann::json;
-
-// How a request authenticates.
-struct As {
-  std::string header;  // "authorization" or "portus-auth"; "" with basic_* or for anonymous
-  std::string value;
-  std::string basic_user;
-  std::string basic_password;
-
-  static As Anonymous() { return {}; }
-  static As Bearer(const std::string& token) { return {"Authorization", "Bearer " + token, "", ""}; }
-  static As Basic(const std::string& user, const std::string& secret) {
-    return {"", "", user, secret};
-  }
-  static As PortusAuth(const std::string& user, const std::string& token) {
-    return {"Portus-Auth", user + ":" + token, "", ""};
-  }
-};
-
-struct Reply {
-  long status = 0;
-  Json body;
-  HttpResponse raw;
-};
 
 class IdentityRestTest : public ::testing::Test {
  protected:
@@ -67,25 +45,7 @@ class IdentityRestTest : public ::testing::Test {
 
   Reply Call(const std::string& method, const std::string& path, const As& as,
              const std::string& body = "") {
-    HttpRequest req;
-    req.method = method;
-    req.url = stack_->gateway_url() + path;
-    req.body = body;
-    if (!body.empty()) req.headers.emplace_back("Content-Type", "application/json");
-    if (!as.header.empty()) req.headers.emplace_back(as.header, as.value);
-    req.basic_user = as.basic_user;
-    req.basic_password = as.basic_password;
-    absl::StatusOr<HttpResponse> resp = Http(req);
-    Reply r;
-    if (!resp.ok()) {
-      ADD_FAILURE() << method << " " << path << ": " << resp.status();
-      return r;
-    }
-    r.status = resp->status;
-    r.raw = *resp;
-    r.body = Json::parse(resp->body, nullptr, /*allow_exceptions=*/false);
-    EXPECT_LT(r.status, 500) << method << " " << path << " -> " << resp->body;
-    return r;
+    return CallRest(stack_->gateway_url(), method, path, as, body);
   }
 
   // The first admin; returns its application token.

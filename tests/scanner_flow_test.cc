@@ -23,6 +23,7 @@
 #include "portunus/scanner/v1/scanner.grpc.pb.h"
 #include "services/common/testing/test_database.h"
 #include "tests/harness/harness.h"
+#include "tests/harness/rest.h"
 
 namespace portunus::harness {
 namespace {
@@ -79,17 +80,6 @@ constexpr char kRockyOsv[] = R"([
                  "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "2.0~rc1-1.fc38"}]}]}]}
 ])";
 
-struct As {
-  std::string user;
-  std::string password;
-};
-
-struct Reply {
-  long status = 0;
-  Json body;
-  HttpResponse raw;
-};
-
 class ScannerFlowTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -122,25 +112,9 @@ class ScannerFlowTest : public ::testing::Test {
     scanner_ = sv1::ScannerService::NewStub(channel_);
   }
 
-  Reply Call(const std::string& method, const std::string& path, const As& as, const std::string& body = "") {
-    HttpRequest req;
-    req.method = method;
-    req.url = stack_->gateway_url() + path;
-    req.body = body;
-    if (!body.empty()) req.headers.emplace_back("Content-Type", "application/json");
-    req.basic_user = as.user;
-    req.basic_password = as.password;
-    absl::StatusOr<HttpResponse> resp = Http(req);
-    Reply r;
-    if (!resp.ok()) {
-      ADD_FAILURE() << method << " " << path << ": " << resp.status();
-      return r;
-    }
-    r.status = resp->status;
-    r.raw = *resp;
-    r.body = Json::parse(resp->body, nullptr, /*allow_exceptions=*/false);
-    EXPECT_LT(r.status, 500) << method << " " << path << " -> " << resp->body;
-    return r;
+  Reply Call(const std::string& method, const std::string& path, const As& as,
+             const std::string& body = "") {
+    return CallRest(stack_->gateway_url(), method, path, as, body);
   }
 
   std::string WriteFile(const std::string& name, const std::string& content) {
@@ -157,7 +131,7 @@ class ScannerFlowTest : public ::testing::Test {
   void Push(const OciImage& image, const std::string& repo_tag, const As& as, bool all = false) {
     Skopeo::CopyOptions o;
     o.all = all;
-    o.dest_creds = Credentials{as.user, as.password};
+    o.dest_creds = Credentials{as.basic_user, as.basic_password};
     HARNESS_ASSIGN_OR_FAIL(CommandResult r,
                            skopeo_.Copy(image.ref(), "docker://" + registry_->host_port() + "/" + repo_tag, o));
     ASSERT_TRUE(r.ok()) << r.Describe();
@@ -261,9 +235,9 @@ class ScannerFlowTest : public ::testing::Test {
   TempDir images_{"scanner-flow-images"};
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<sv1::ScannerService::Stub> scanner_;
-  const As admin_{"admin", "correct-horse"};
-  const As alice_{"alice", "alice-password"};
-  const As bob_{"bob", "bob-password"};
+  const As admin_ = As::Basic("admin", "correct-horse");
+  const As alice_ = As::Basic("alice", "alice-password");
+  const As bob_ = As::Basic("bob", "bob-password");
 };
 
 TEST_F(ScannerFlowTest, PushedImagesAreScannedAutomaticallyAndShownToThoseWhoMayPull) {
