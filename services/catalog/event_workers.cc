@@ -18,7 +18,7 @@ void EventWorkers::Start() {
 
 void EventWorkers::Wake() {
   absl::MutexLock lock(&mu_);
-  ++generation_;
+  wakeups_ = std::min(wakeups_ + 1, std::max(1, options_.threads));
 }
 
 void EventWorkers::Stop() {
@@ -36,12 +36,12 @@ int64_t EventWorkers::idle_count() const {
 }
 
 void EventWorkers::Loop() {
+  bool just_woken = true;  // started, or woken by a notification: pass a found event on
+  absl::Time last_empty = absl::InfinitePast();
   for (;;) {
-    uint64_t seen;
     {
       absl::MutexLock lock(&mu_);
       if (stopping_) return;
-      seen = generation_;
     }
     if (options_.ready && !options_.ready()) {
       absl::MutexLock lock(&mu_);
@@ -49,7 +49,11 @@ void EventWorkers::Loop() {
       continue;
     }
     absl::StatusOr<bool> processed = processor_.ProcessOne();
-    if (processed.ok() && *processed) continue;
+    if (processed.ok() && *processed) {
+      if (just_woken) Wake();  // there may be more that another worker can apply meanwhile
+      just_woken = false;
+      continue;
+    }
 
     absl::Duration wait = options_.poll_interval;
     if (!processed.ok()) {
@@ -61,12 +65,19 @@ void EventWorkers::Loop() {
         wait = std::min(wait, std::max(absl::Milliseconds(1), **due - clock_.Now()));
       }
     }
+    // Real time, not clock_: this only paces looks at the queue.
+    const absl::Time now = absl::Now();
+    const absl::Duration since_empty = now - last_empty;
+    last_empty = now;
     absl::MutexLock lock(&mu_);
     ++idle_;
-    auto woken = [this, seen]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-      return stopping_ || generation_ != seen;
-    };
-    mu_.AwaitWithTimeout(absl::Condition(&woken), wait);
+    auto woken = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_ || wakeups_ > 0; };
+    if (since_empty < options_.min_rescan_interval) {
+      // Looked a moment ago: let wake-ups gather first.
+      mu_.AwaitWithTimeout(absl::Condition(&stopping_), options_.min_rescan_interval - since_empty);
+    }
+    just_woken = mu_.AwaitWithTimeout(absl::Condition(&woken), wait) && !stopping_;
+    if (just_woken) --wakeups_;
   }
 }
 

@@ -2,6 +2,15 @@
 // woken (Wake(), called for every PostgreSQL NOTIFY on the events channel), until the next
 // retry is due, or at the latest after `poll_interval` (the slow-poll fallback for a lost
 // notification or a listener that is reconnecting).
+//
+// A wake-up goes to one idle worker, not to all: a notification arrives for every stored batch,
+// and while one repository has a backlog its events are applied one at a time, so every other
+// worker woken would only look for work and find none (during a burst of notifications those
+// empty looks took more CPU than storing the events). A worker that was woken and found an event
+// passes a wake-up on, so as many workers join in as there are events they can apply at once.
+// An idle worker looks again at most every `min_rescan_interval` (a wake-up meanwhile goes to
+// another idle worker, or waits for it): without that, notifications of a burst in a repository
+// another worker is busy with made the idle ones look in vain hundreds of times a second.
 #pragma once
 
 #include <cstdint>
@@ -24,6 +33,7 @@ class EventWorkers {
     int threads = 4;
     absl::Duration poll_interval = absl::Seconds(5);
     absl::Duration error_pause = absl::Seconds(1);  // after a queue (database) error
+    absl::Duration min_rescan_interval = absl::Milliseconds(50);
     // Workers only touch the queue while this says yes (database migrated); null: always.
     std::function<bool()> ready;
   };
@@ -32,7 +42,7 @@ class EventWorkers {
   ~EventWorkers();
 
   void Start();
-  // Wakes idle workers: new events may be ready.
+  // Wakes one idle worker (or the next to become idle): new events may be ready.
   void Wake();
   void Stop();
 
@@ -48,7 +58,7 @@ class EventWorkers {
   const Clock& clock_;
   std::vector<std::thread> threads_;
   mutable absl::Mutex mu_;
-  uint64_t generation_ ABSL_GUARDED_BY(mu_) = 0;
+  int wakeups_ ABSL_GUARDED_BY(mu_) = 0;  // owed to idle workers, at most one per thread
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   int64_t idle_ ABSL_GUARDED_BY(mu_) = 0;
 };

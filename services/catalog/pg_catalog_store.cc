@@ -731,13 +731,25 @@ absl::StatusOr<ProcessOutcome> PgEventStore::ProcessNext(
     ProcessOutcome out;
     // The oldest due event whose repository has no earlier pending event; rows other workers
     // hold are skipped. Held until commit, so an event is applied by one worker only.
+    // The candidates are the first pending event of each repository, found by one index probe
+    // per repository (a loose index scan). Asking "is there an earlier pending event of this
+    // repository?" of every pending event instead cost a probe per event passed over: with a
+    // backlog in one repository whose first event another worker held, each look at the queue
+    // walked the whole backlog (32 ms for 8,000 events) and, repeated by idle workers on every
+    // notification, starved ingest of CPU during bursts.
     pqxx::result claimed = w.exec_params(
-        absl::StrCat("SELECT ", EventColumns(),
-                     " FROM catalog.events e WHERE e.status = 'pending'"
-                     " AND e.next_attempt_at <= $1::timestamptz"
-                     " AND NOT EXISTS (SELECT 1 FROM catalog.events p WHERE p.status = 'pending'"
-                     "   AND p.repository = e.repository AND p.id < e.id)"
-                     " ORDER BY e.id LIMIT 1 FOR UPDATE SKIP LOCKED"),
+        absl::StrCat(
+            "WITH RECURSIVE heads(head_repository, head_id) AS ("
+            "  (SELECT repository, id FROM catalog.events WHERE status = 'pending'"
+            "   ORDER BY repository, id LIMIT 1)"
+            "  UNION ALL"
+            "  SELECT n.repository, n.id FROM heads h CROSS JOIN LATERAL"
+            "   (SELECT repository, id FROM catalog.events WHERE status = 'pending'"
+            "    AND repository > h.head_repository ORDER BY repository, id LIMIT 1) n)"
+            " SELECT ", EventColumns(),
+            " FROM catalog.events e JOIN heads ON e.id = heads.head_id"
+            " WHERE e.status = 'pending' AND e.next_attempt_at <= $1::timestamptz"
+            " ORDER BY e.id LIMIT 1 FOR UPDATE OF e SKIP LOCKED"),
         Ts(now));
     if (claimed.empty()) return out;
     StoredEvent event = ReadEvent(claimed[0]);
