@@ -6,10 +6,16 @@
 //   --mode direct   EventIngestor + PgEventStore in this process on a durable PostgreSQL
 //                   (fsync on, synchronous_commit on): the catalog's own ceiling;
 //   --mode http     POST <--url> (the gateway's /v2/webhooks/events) with the Bearer
-//                   --secret: the whole path (HTTP, gateway, gRPC, catalog, PostgreSQL).
+//                   --secret: the whole path (HTTP, gateway, gRPC, catalog, PostgreSQL);
+//   --mode stack    the same against a stack this program starts with the integration-test
+//                   harness (durable PostgreSQL, auth, catalog, gateway with its access log off,
+//                   the real registry with token auth). The catalog's workers process every
+//                   stored event at the same time on the same cores: each event's manifest GET
+//                   answers 404 (the pushes are made up), a permanent failure, so one attempt.
 //
 //   ninja -C build catalog_ingest_bench && build/bench/catalog_ingest_bench --senders 32 --seconds 10
 #include <curl/curl.h>
+#include <pqxx/pqxx>
 
 #include <algorithm>
 #include <atomic>
@@ -30,6 +36,8 @@
 #include "services/common/migrator.h"
 #include "services/common/pg_pool.h"
 #include "tests/harness/postgres_server.h"
+#include "tests/harness/registry_server.h"
+#include "tests/harness/stack.h"
 #include "tests/harness/util.h"
 
 namespace portunus {
@@ -56,10 +64,10 @@ int Main(int argc, char** argv) {
     if (k == "--senders" && !absl::SimpleAtoi(v, &senders)) senders = 0;
     if (k == "--seconds" && !absl::SimpleAtoi(v, &seconds)) seconds = 0;
   }
-  if (senders <= 0 || seconds <= 0 || (mode != "direct" && mode != "http") ||
+  if (senders <= 0 || seconds <= 0 || (mode != "direct" && mode != "http" && mode != "stack") ||
       (mode == "http" && (url.empty() || secret.empty()))) {
     std::fprintf(stderr,
-                 "usage: catalog_ingest_bench [--mode direct|http] [--senders N] [--seconds N]\n"
+                 "usage: catalog_ingest_bench [--mode direct|http|stack] [--senders N] [--seconds N]\n"
                  "                            [--url URL --secret S]   (http mode)\n");
     return 2;
   }
@@ -91,6 +99,47 @@ int Main(int argc, char** argv) {
         catalog::EventIngestor::Options{bench_secret, 1000, 2}, *store);
   }
 
+  std::unique_ptr<harness::Stack> stack;
+  std::unique_ptr<harness::RegistryServer> registry;
+  if (mode == "stack") {
+    harness::PostgresServer::Options po;
+    po.settings = {"fsync=on", "synchronous_commit=on", "full_page_writes=on"};
+    auto server = harness::PostgresServer::Start(po);
+    if (!server.ok()) {
+      std::fprintf(stderr, "postgres: %s\n", server.status().ToString().c_str());
+      return 1;
+    }
+    pg = std::move(*server);
+    if (absl::Status s = pg->CreateDatabase("portunus"); !s.ok()) {
+      std::fprintf(stderr, "postgres: %s\n", s.ToString().c_str());
+      return 1;
+    }
+    harness::Stack::Options so;
+    so.services = {"auth", "catalog", "gateway"};
+    so.db_dsn = pg->Dsn("portunus");
+    so.config = {{"gateway.access_log", "false"}, {"log.level", "warn"},
+                 {"catalog.sync.enabled", "false"}};
+    auto created = harness::Stack::Create(so);
+    if (!created.ok()) {
+      std::fprintf(stderr, "stack: %s\n", created.status().ToString().c_str());
+      return 1;
+    }
+    stack = std::move(*created);
+    auto started_registry = harness::RegistryServer::Start(stack->RegistryOptions());
+    if (!started_registry.ok()) {
+      std::fprintf(stderr, "registry: %s\n", started_registry.status().ToString().c_str());
+      return 1;
+    }
+    registry = std::move(*started_registry);
+    if (absl::Status s = stack->Start(); !s.ok()) {
+      std::fprintf(stderr, "stack: %s\n", s.ToString().c_str());
+      return 1;
+    }
+    url = stack->webhook_url();
+    secret = stack->webhook_secret();
+    std::printf("stack: POST %s\n", url.c_str());
+  }
+
   std::atomic<bool> stop{false};
   std::atomic<int64_t> stored{0}, errors{0};
   std::vector<std::vector<double>> latencies(senders);
@@ -98,7 +147,7 @@ int Main(int argc, char** argv) {
   std::vector<std::thread> threads;
   for (int s = 0; s < senders; ++s) {
     threads.emplace_back([&, s] {
-      CURL* curl = mode == "http" ? curl_easy_init() : nullptr;
+      CURL* curl = mode != "direct" ? curl_easy_init() : nullptr;
       struct curl_slist* headers = nullptr;
       const std::string auth = "Authorization: Bearer " + secret;
       if (curl != nullptr) {
@@ -147,6 +196,15 @@ int Main(int argc, char** argv) {
   for (const auto& l : latencies) all.insert(all.end(), l.begin(), l.end());
   std::sort(all.begin(), all.end());
   auto pct = [&](double p) { return all.empty() ? 0.0 : all[static_cast<size_t>(p * (all.size() - 1))]; };
+  if (stack) {
+    // What the catalog's workers got through meanwhile (they keep going after the senders stop).
+    pqxx::connection c(pg->Dsn("portunus"));
+    pqxx::work w(c);
+    pqxx::row r = w.exec1(
+        "SELECT count(*) FILTER (WHERE status <> 'pending'), count(*) FROM catalog.events");
+    std::printf("events processed by the catalog by the end of the run: %lld of %lld stored\n",
+                r[0].as<long long>(), r[1].as<long long>());
+  }
   std::printf("mode %s, %d senders, %.1f s: %lld events stored, %lld errors\n", mode.c_str(), senders,
               elapsed, static_cast<long long>(stored.load()), static_cast<long long>(errors.load()));
   std::printf("| mode | senders | events/s | p50 ms | p99 ms |%s\n|---|---|---|---|---|%s\n",
