@@ -83,6 +83,8 @@ class RunLocalTest : public ::testing::Test {
     ASSERT_TRUE(st.has_value()) << "run-local still running 30 s after Ctrl-C";
     EXPECT_TRUE(st->exited && st->code == 130) << st->ToString();
     EXPECT_THAT(run->ReadLog(), HasSubstr("run-local: stopped; the data stays in"));
+    // The services got the same SIGINT; none of them is reported as a crash.
+    EXPECT_THAT(run->ReadLog(), ::testing::Not(HasSubstr("exited unexpectedly")));
   }
 
   std::string Dsn() const {
@@ -146,6 +148,18 @@ TEST_F(RunLocalTest, RunsTheStackStopsOnCtrlCAndKeepsItsData) {
   notify.body = R"({"events":[]})";
   HARNESS_ASSIGN_OR_FAIL(HttpResponse notified, Http(notify));
   EXPECT_EQ(notified.status / 100, 2) << notified.body;
+  // Every service it runs is a health component, the scanner included.
+  HttpResponse health;
+  const bool all_healthy = PollUntil(
+      [&] {
+        health = HttpGet(absl::StrCat("http://", Addr("GATEWAY"), "/api/v1/health"))
+                     .value_or(HttpResponse{});
+        return health.status == 200 &&
+               health.body.find(R"("scanner":{"msg":"scanner is serving","success":true})") !=
+                   std::string::npos;
+      },
+      absl::Seconds(30));
+  EXPECT_TRUE(all_healthy) << health.status << " " << health.body;
 
   HARNESS_ASSERT_OK(PgExecute(Dsn(), "CREATE TABLE public.kept (v text); INSERT INTO kept VALUES ('x')"));
   HARNESS_ASSIGN_OR_FAIL(std::string config, ReadFile(var_.Sub("portunus.yml")));
