@@ -79,7 +79,7 @@ int Main(int argc, char** argv) {
   std::unique_ptr<catalog::PgEventStore> store;
   std::unique_ptr<catalog::EventIngestor> ingestor;
   const std::string bench_secret = "bench-secret";
-  if (mode == "direct") {
+  if (mode != "http") {  // a durable PostgreSQL of our own
     harness::PostgresServer::Options po;
     po.settings = {"fsync=on", "synchronous_commit=on", "full_page_writes=on"};
     auto server = harness::PostgresServer::Start(po);
@@ -88,6 +88,8 @@ int Main(int argc, char** argv) {
       return 1;
     }
     pg = std::move(*server);
+  }
+  if (mode == "direct") {
     pool = std::make_unique<PgPool>(PgPool::Options{pg->Dsn(), 8});
     absl::StatusOr<int> m = Migrator(*pool, "catalog", catalog::Migrations()).Apply();
     if (!m.ok()) {
@@ -102,14 +104,6 @@ int Main(int argc, char** argv) {
   std::unique_ptr<harness::Stack> stack;
   std::unique_ptr<harness::RegistryServer> registry;
   if (mode == "stack") {
-    harness::PostgresServer::Options po;
-    po.settings = {"fsync=on", "synchronous_commit=on", "full_page_writes=on"};
-    auto server = harness::PostgresServer::Start(po);
-    if (!server.ok()) {
-      std::fprintf(stderr, "postgres: %s\n", server.status().ToString().c_str());
-      return 1;
-    }
-    pg = std::move(*server);
     if (absl::Status s = pg->CreateDatabase("portunus"); !s.ok()) {
       std::fprintf(stderr, "postgres: %s\n", s.ToString().c_str());
       return 1;
