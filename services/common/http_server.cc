@@ -531,14 +531,7 @@ class Session final : public SessionBase {
     HttpRequest req = std::move(parser_->request);
     parser_.reset();
 
-    const size_t q = req.target.find('?');
-    if (q == std::string::npos) {
-      req.path = req.target;
-    } else {
-      req.path = req.target.substr(0, q);
-      req.raw_query = req.target.substr(q + 1);
-      req.query = ParseQueryString(req.raw_query);
-    }
+    req.SetTarget(std::move(req.target));
     req.remote_addr = remote_;
     req.tls = kTls;
     request_id_ = SanitizeRequestId(req.Header(kRequestIdMetadata));
@@ -934,6 +927,15 @@ const std::string* FindHeader(const Pairs& headers, absl::string_view name) {
 }
 
 }  // namespace
+
+void HttpRequest::SetTarget(std::string new_target) {
+  target = std::move(new_target);
+  const size_t q = target.find('?');
+  path = target.substr(0, q);
+  raw_query = q == std::string::npos ? "" : target.substr(q + 1);
+  query = q == std::string::npos ? std::vector<std::pair<std::string, std::string>>()
+                                 : ParseQueryString(raw_query);
+}
 
 std::string HttpRequest::Header(absl::string_view name) const {
   const std::string* v = FindHeader(headers, name);

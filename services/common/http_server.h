@@ -50,6 +50,9 @@ struct HttpRequest {
   bool tls = false;         // arrived over HTTPS
   int version = 11;         // 10 for HTTP/1.0, 11 for HTTP/1.1
 
+  // Sets `target` and what the server derives from it: path, raw_query and the decoded query.
+  void SetTarget(std::string new_target);
+
   // The first value of header `name` (any case), or "".
   std::string Header(absl::string_view name) const;
   bool HasHeader(absl::string_view name) const;

@@ -179,13 +179,7 @@ class AuthRoutesTest : public ::testing::Test {
                     HttpHeaders headers = {}) {
     HttpRequest req;
     req.method = std::move(method);
-    req.target = target;
-    const size_t q = target.find('?');
-    req.path = target.substr(0, q);
-    if (q != std::string::npos) {
-      req.raw_query = target.substr(q + 1);
-      req.query = ParseQueryString(req.raw_query);
-    }
+    req.SetTarget(target);
     req.body = std::move(body);
     req.headers = std::move(headers);
     req.request_id = "rid-1";

@@ -275,16 +275,7 @@ class RoutesCatalogTest : public ::testing::Test {
                     std::vector<std::pair<std::string, std::string>> headers = {}) {
     HttpRequest req;
     req.method = method;
-    req.target = target;
-    const size_t q = target.find('?');
-    req.path = target.substr(0, q);
-    if (q != std::string::npos) {
-      req.raw_query = target.substr(q + 1);
-      for (absl::string_view kv : absl::StrSplit(req.raw_query, '&')) {
-        std::pair<std::string, std::string> p = absl::StrSplit(kv, absl::MaxSplits('=', 1));
-        req.query.push_back(p);
-      }
-    }
+    req.SetTarget(target);
     req.request_id = "req-1";
     req.body = body;
     if (!authorization.empty()) req.headers.emplace_back("authorization", authorization);

@@ -132,16 +132,7 @@ class RoutesScannerTest : public ::testing::Test {
   HttpResponse Send(const std::string& method, const std::string& target, const std::string& authorization = "") {
     HttpRequest req;
     req.method = method;
-    req.target = target;
-    const size_t q = target.find('?');
-    req.path = target.substr(0, q);
-    if (q != std::string::npos) {
-      req.raw_query = target.substr(q + 1);
-      for (absl::string_view kv : absl::StrSplit(req.raw_query, '&')) {
-        std::pair<std::string, std::string> p = absl::StrSplit(kv, absl::MaxSplits('=', 1));
-        req.query.push_back(p);
-      }
-    }
+    req.SetTarget(target);
     req.request_id = "req-1";
     if (!authorization.empty()) req.headers.emplace_back("authorization", authorization);
     absl::Notification done;
