@@ -5,11 +5,15 @@
 // These run the registry without token auth (anonymous pushes), so they need neither the auth
 // service nor users: the catalog reads the registry without tokens and repositories live in the
 // global namespace. What they check is read from the catalog's tables.
+#include <map>
 #include <set>
 
-#include "absl/strings/str_cat.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
 #include "services/catalog/testdata/registry_events.h"
 #include "services/common/testing/registry_process.h"
 #include "services/common/testing/test_database.h"
@@ -201,12 +205,28 @@ TEST_F(CatalogFlowTest, AKilledCatalogLosesNothingAndAppliesNothingTwice) {
                         " attempts || ' ' || coalesce(last_error, ''), E'\\n' ORDER BY id) FROM catalog.events");
   ASSERT_TRUE(PollUntil([&] { return QueryInt(dsn, "SELECT count(*) FROM catalog.events WHERE status <> 'done'") == 0; },
                         absl::Seconds(30)));
-  // Every event was committed exactly once: attempts are counted in the transaction that applies.
-  EXPECT_EQ(QueryInt(dsn, "SELECT count(*) FROM catalog.events WHERE attempts <> 1"), 0)
-      << QueryText(dsn, "SELECT string_agg(id || ' ' || action || ' ' || repository || ':' ||"
-                        " coalesce(tag, '') || ' attempts ' || attempts || ' received ' || received_at"
-                        " || ' processed ' || coalesce(processed_at::text, ''), E'\\n' ORDER BY id)"
-                        " FROM catalog.events WHERE attempts <> 1");
+  // Every event was committed exactly once. Attempts are counted in the transaction that
+  // applies, so a killed attempt leaves no trace; an event may still take more than one attempt
+  // when an apply failed (a registry or auth call timing out on a loaded machine), and each
+  // such failure is logged. Any attempt beyond the logged failures would be a second commit.
+  std::map<int64_t, int> logged_failures;
+  for (absl::string_view line : absl::StrSplit(stack_->process("catalog")->ReadLog(), '\n')) {
+    nlohmann::json j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (!j.is_object() || !absl::StartsWith(j.value("msg", ""), "event failed")) continue;
+    if (j.contains("event") && j["event"].is_number_integer()) ++logged_failures[j["event"].get<int64_t>()];
+  }
+  const std::string retried = QueryText(
+      dsn, "SELECT coalesce(string_agg(id || ' ' || attempts, ',' ORDER BY id), '')"
+           " FROM catalog.events WHERE attempts <> 1");
+  for (absl::string_view item : absl::StrSplit(retried, ',', absl::SkipEmpty())) {
+    std::pair<std::string, std::string> id_attempts = absl::StrSplit(item, ' ');
+    int64_t id = 0;
+    int attempts = 0;
+    ASSERT_TRUE(absl::SimpleAtoi(id_attempts.first, &id) && absl::SimpleAtoi(id_attempts.second, &attempts));
+    EXPECT_EQ(attempts - 1, logged_failures[id])
+        << "event " << id << " took " << attempts << " attempts with " << logged_failures[id]
+        << " logged failures";
+  }
   EXPECT_EQ(QueryInt(dsn, "SELECT count(*) FROM catalog.manifest_feed"), kTags);
   EXPECT_EQ(QueryInt(dsn, "SELECT count(DISTINCT digest) FROM catalog.tags"), kTags);
 }
