@@ -198,11 +198,12 @@ class PgCatalogWriter final : public CatalogWriter {
 
   absl::StatusOr<std::optional<ManifestInfo>> FindManifest(const std::string& repository,
                                                            const std::string& digest) override {
-    pqxx::result r = w_.exec_params(
-        absl::StrCat("SELECT ", ManifestColumns("m"),
-                     " FROM catalog.manifests m JOIN catalog.repositories r ON r.id = m.repository_id"
-                     " WHERE r.name = $1 AND m.digest = $2"),
-        repository, digest);
+    // Looked up for every push event applied: prepared.
+    static const std::string* const kSql = new std::string(absl::StrCat(
+        "SELECT ", ManifestColumns("m"),
+        " FROM catalog.manifests m JOIN catalog.repositories r ON r.id = m.repository_id"
+        " WHERE r.name = $1 AND m.digest = $2"));
+    pqxx::result r = ExecPrepared(w_, "catalog_find_manifest", *kSql, repository, digest);
     if (r.empty()) return std::optional<ManifestInfo>();
     return std::optional<ManifestInfo>(ReadManifest(r[0], 0));
   }
@@ -724,33 +725,46 @@ absl::StatusOr<std::vector<bool>> PgEventStore::Insert(const std::vector<NewEven
       });
 }
 
+const std::string& PgEventStore::ClaimSql() {
+  // The oldest due event whose repository has no earlier pending event; rows other workers
+  // hold are skipped. Held until commit, so an event is applied by one worker only.
+  // The candidates are the first pending event of each repository, found by one index probe
+  // per repository (a loose index scan). Asking "is there an earlier pending event of this
+  // repository?" of every pending event instead cost a probe per event passed over: with a
+  // backlog in one repository whose first event another worker held, each look at the queue
+  // walked the whole backlog (32 ms for 8,000 events) and, repeated by idle workers on every
+  // notification, starved ingest of CPU during bursts.
+  // The candidates are then tried in id order, each by its primary key and locked inside the
+  // LATERAL subquery, until one is due and free: a nested loop by construction. Joining them
+  // to the events table instead left the join to the planner, and during a burst the
+  // table's statistics lag far behind it (79 pending rows estimated, 14,000 there): it chose a
+  // hash join over a bitmap scan of every due pending event, 38 ms a claim, so the workers
+  // fell behind the more events arrived.
+  static const std::string* const kSql = new std::string(absl::StrCat(
+      "WITH RECURSIVE heads(head_repository, head_id) AS ("
+      "  (SELECT repository, id FROM catalog.events WHERE status = 'pending'"
+      "   ORDER BY repository, id LIMIT 1)"
+      "  UNION ALL"
+      "  SELECT n.repository, n.id FROM heads h CROSS JOIN LATERAL"
+      "   (SELECT repository, id FROM catalog.events WHERE status = 'pending'"
+      "    AND repository > h.head_repository ORDER BY repository, id LIMIT 1) n)"
+      " SELECT e.* FROM (SELECT head_id FROM heads ORDER BY head_id) h CROSS JOIN LATERAL"
+      "  (SELECT ",
+      EventColumns(),
+      " FROM catalog.events WHERE id = h.head_id"
+      "   AND status = 'pending' AND next_attempt_at <= $1::timestamptz"
+      "   FOR UPDATE SKIP LOCKED) e"
+      " ORDER BY h.head_id LIMIT 1"));
+  return *kSql;
+}
+
+
 absl::StatusOr<ProcessOutcome> PgEventStore::ProcessNext(
     absl::Time now, const RetryPolicy& policy, const ApplyEventFn& apply,
     const std::function<bool(const absl::Status&)>& permanent) {
   return pool_.TransactValue<ProcessOutcome>([&](pqxx::work& w) -> absl::StatusOr<ProcessOutcome> {
     ProcessOutcome out;
-    // The oldest due event whose repository has no earlier pending event; rows other workers
-    // hold are skipped. Held until commit, so an event is applied by one worker only.
-    // The candidates are the first pending event of each repository, found by one index probe
-    // per repository (a loose index scan). Asking "is there an earlier pending event of this
-    // repository?" of every pending event instead cost a probe per event passed over: with a
-    // backlog in one repository whose first event another worker held, each look at the queue
-    // walked the whole backlog (32 ms for 8,000 events) and, repeated by idle workers on every
-    // notification, starved ingest of CPU during bursts.
-    pqxx::result claimed = w.exec_params(
-        absl::StrCat(
-            "WITH RECURSIVE heads(head_repository, head_id) AS ("
-            "  (SELECT repository, id FROM catalog.events WHERE status = 'pending'"
-            "   ORDER BY repository, id LIMIT 1)"
-            "  UNION ALL"
-            "  SELECT n.repository, n.id FROM heads h CROSS JOIN LATERAL"
-            "   (SELECT repository, id FROM catalog.events WHERE status = 'pending'"
-            "    AND repository > h.head_repository ORDER BY repository, id LIMIT 1) n)"
-            " SELECT ", EventColumns(),
-            " FROM catalog.events e JOIN heads ON e.id = heads.head_id"
-            " WHERE e.status = 'pending' AND e.next_attempt_at <= $1::timestamptz"
-            " ORDER BY e.id LIMIT 1 FOR UPDATE OF e SKIP LOCKED"),
-        Ts(now));
+    pqxx::result claimed = ExecPrepared(w, "catalog_claim_event", ClaimSql(), Ts(now));
     if (claimed.empty()) return out;
     StoredEvent event = ReadEvent(claimed[0]);
     out.processed = true;
@@ -771,10 +785,10 @@ absl::StatusOr<ProcessOutcome> PgEventStore::ProcessNext(
     const int attempts = event.attempts + 1;
     if (out.status.ok()) {
       out.new_status = EventStatus::kDone;
-      w.exec_params(
-          "UPDATE catalog.events SET status = 'done', attempts = $2, last_error = '',"
-          " processed_at = $3::timestamptz WHERE id = $1",
-          event.id, attempts, Ts(now));
+      ExecPrepared(w, "catalog_event_done",
+                   "UPDATE catalog.events SET status = 'done', attempts = $2, last_error = '',"
+                   " processed_at = $3::timestamptz WHERE id = $1",
+                   event.id, attempts, Ts(now));
       return out;
     }
     const bool give_up = attempts >= policy.max_attempts || (permanent && permanent(out.status));
@@ -794,11 +808,12 @@ absl::StatusOr<ProcessOutcome> PgEventStore::ProcessNext(
 absl::StatusOr<std::optional<absl::Time>> PgEventStore::NextDue(absl::Time now) {
   using Result = std::optional<absl::Time>;
   return pool_.TransactValue<Result>([&](pqxx::work& w) -> absl::StatusOr<Result> {
-    pqxx::row r = w.exec_params1(
-        absl::StrCat("SELECT ", Micros("min(next_attempt_at)"),
-                     " FROM catalog.events WHERE status = 'pending'"
-                     " AND next_attempt_at > $1::timestamptz"),
-        Ts(now));
+    static const std::string* const kSql =
+        new std::string(absl::StrCat("SELECT ", Micros("min(next_attempt_at)"),
+                                     " FROM catalog.events WHERE status = 'pending'"
+                                     " AND next_attempt_at > $1::timestamptz"));
+    pqxx::result rows = ExecPrepared(w, "catalog_next_due", *kSql, Ts(now));
+    const pqxx::row r = rows.at(0);
     if (r[0].is_null()) return Result();
     return Result(TimeAt(r[0]));
   });

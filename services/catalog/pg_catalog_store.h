@@ -67,6 +67,11 @@ class PgEventStore final : public EventStore {
   absl::StatusOr<EventQueueStats> Stats(absl::Time now) override;
   absl::StatusOr<int64_t> Prune(absl::Time done_before, absl::Time failed_before) override;
 
+  // The query ProcessNext claims an event with ($1: now, as timestamptz text). Public for the
+  // test that checks it reads a row per repository with pending events, not the backlog,
+  // whatever the table's statistics say.
+  static const std::string& ClaimSql();
+
  private:
   PgPool& pool_;
 };

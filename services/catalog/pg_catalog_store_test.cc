@@ -1,11 +1,15 @@
 // The PostgreSQL adapters against a real PostgreSQL (a fresh database per test).
 #include "services/catalog/pg_catalog_store.h"
 
+#include <functional>
 #include <thread>
+
+#include <pqxx/pqxx>
 
 #include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
 #include "services/catalog/migrations.h"
 #include "services/common/migrator.h"
 #include "services/common/registry_client.h"
@@ -345,6 +349,50 @@ TEST_F(PgCatalogStoreTest, ProcessesEventsExactlyOnceInRepositoryOrder) {
   // Prune: done events older than the retention go.
   EXPECT_EQ(*events_->Prune(now, now), 0);
   EXPECT_EQ(*events_->Prune(now + absl::Seconds(2), now), 3);
+}
+
+// A claim reads about one row per repository with pending events, never the backlog, even
+// when the table's statistics date from before the burst (the planner then once chose a hash
+// join over every pending event: 38 ms a claim with 14,000 queued).
+TEST_F(PgCatalogStoreTest, AClaimReadsTheRepositoryHeadsNotTheBacklog) {
+  pqxx::connection c(db_->dsn());
+  {
+    pqxx::work w(c);
+    // Statistics taken while the workers kept up (nearly every event done), then a burst.
+    w.exec("INSERT INTO catalog.events (event_id, status, action, repository, payload,"
+           " next_attempt_at, processed_at) SELECT 'd' || g, CASE WHEN g <= 5 THEN 'pending'"
+           " ELSE 'done' END, 'push', 'team/app' || (g % 3), '{}', '-infinity', now()"
+           " FROM generate_series(1, 3000) g");
+    w.exec("ANALYZE catalog.events");
+    w.exec("INSERT INTO catalog.events (event_id, status, action, repository, payload, next_attempt_at)"
+           " SELECT 'e' || g, 'pending', 'push', 'team/app' || (g % 3), '{}', '-infinity'"
+           " FROM generate_series(1, 6000) g");
+    w.commit();
+  }
+  // Another worker holds the first event, as during a burst.
+  pqxx::work holder(c);
+  holder.exec("SELECT id FROM catalog.events WHERE status = 'pending' ORDER BY id LIMIT 1 FOR UPDATE");
+  pqxx::connection c2(db_->dsn());
+  pqxx::work w(c2);
+  const std::string plan_text =
+      w.exec_params1("EXPLAIN (ANALYZE, FORMAT JSON) " + PgEventStore::ClaimSql(),
+                     "2030-01-01 00:00:00+00")[0]
+          .as<std::string>();
+  const nlohmann::json plan = nlohmann::json::parse(plan_text)[0]["Plan"];
+  // Rows the scans of catalog.events produced or passed over, over all their loops.
+  int64_t rows_read = 0;
+  std::function<void(const nlohmann::json&)> walk = [&](const nlohmann::json& node) {
+    if (node.value("Relation Name", "") == "events") {
+      rows_read += (node.value("Actual Rows", int64_t{0}) +
+                    node.value("Rows Removed by Filter", int64_t{0}) +
+                    node.value("Rows Removed by Index Recheck", int64_t{0})) *
+                   node.value("Actual Loops", int64_t{1});
+    }
+    for (const nlohmann::json& child : node.value("Plans", nlohmann::json::array())) walk(child);
+  };
+  walk(plan);
+  EXPECT_LE(rows_read, 20) << plan.dump(1);
+  EXPECT_EQ(plan["Actual Rows"].get<int64_t>(), 1) << "the next free head, of another repository";
 }
 
 TEST_F(PgCatalogStoreTest, FailedEventsStayVisibleAndCanBeRetried) {

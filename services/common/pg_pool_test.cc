@@ -69,6 +69,29 @@ TEST(PgPoolTest, RecoversFromKilledConnections) {
   EXPECT_EQ(pool.Stats().open, 1u);
 }
 
+TEST(PgPoolTest, ExecPreparedPreparesOncePerConnectionAndAgainOnANewOne) {
+  PORTUNUS_TEST_DATABASE(db);
+  PgPool pool({db->dsn(), 1});
+  auto run = [&](int n) {
+    return pool.TransactValue<int64_t>([&](pqxx::work& w) -> absl::StatusOr<int64_t> {
+      const int64_t sum = ExecPrepared(w, "add_one", "SELECT $1::bigint + 1", n).at(0)[0].as<int64_t>();
+      const int64_t prepared =
+          w.exec("SELECT count(*) FROM pg_prepared_statements WHERE name = 'add_one'")[0][0].as<int64_t>();
+      return sum * 10 + prepared;
+    });
+  };
+  for (int n = 1; n <= 3; ++n) EXPECT_EQ(*run(n), (n + 1) * 10 + 1);
+  {
+    pqxx::connection killer(db->dsn());
+    pqxx::nontransaction k(killer);
+    k.exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() "
+           "AND pid <> pg_backend_pid()");
+  }
+  absl::StatusOr<int64_t> after = run(7);  // a fresh connection: prepared again
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_EQ(*after, 81);
+}
+
 TEST(PgPoolTest, UnreachableIsUnavailable) {
   PgPool pool({"host=127.0.0.1 port=1 dbname=x user=x connect_timeout=1", 1});
   EXPECT_EQ(pool.Ping().code(), absl::StatusCode::kUnavailable);
