@@ -13,6 +13,10 @@
 //                   stored event at the same time on the same cores: each event's manifest GET
 //                   answers 404 (the pushes are made up), a permanent failure, so one attempt.
 //
+//   --set key=value (stack mode, repeatable) overrides a portunus.yml key, e.g.
+//                   catalog.events.workers=1; --statements yes prints PostgreSQL's busiest
+//                   statements of the run (pg_stat_statements, planning time included).
+//
 //   ninja -C build catalog_ingest_bench && build/bench/catalog_ingest_bench --senders 32 --seconds 10
 #include <curl/curl.h>
 #include <pqxx/pqxx>
@@ -56,6 +60,8 @@ size_t Discard(char*, size_t s, size_t n, void*) { return s * n; }
 int Main(int argc, char** argv) {
   std::string mode = "direct", url, secret;
   int senders = 32, seconds = 10;
+  bool statements = false;
+  std::vector<std::pair<std::string, std::string>> settings;  // --set key=value
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string k = argv[i], v = argv[i + 1];
     if (k == "--mode") mode = v;
@@ -63,12 +69,20 @@ int Main(int argc, char** argv) {
     if (k == "--secret") secret = v;
     if (k == "--senders" && !absl::SimpleAtoi(v, &senders)) senders = 0;
     if (k == "--seconds" && !absl::SimpleAtoi(v, &seconds)) seconds = 0;
+    if (k == "--statements") statements = v == "yes";
+    if (k == "--set") {
+      const size_t eq = v.find('=');
+      if (eq == std::string::npos) senders = 0;  // a usage error
+      else settings.emplace_back(v.substr(0, eq), v.substr(eq + 1));
+    }
   }
   if (senders <= 0 || seconds <= 0 || (mode != "direct" && mode != "http" && mode != "stack") ||
       (mode == "http" && (url.empty() || secret.empty()))) {
     std::fprintf(stderr,
                  "usage: catalog_ingest_bench [--mode direct|http|stack] [--senders N] [--seconds N]\n"
-                 "                            [--url URL --secret S]   (http mode)\n");
+                 "                            [--url URL --secret S]   (http mode)\n"
+                 "                            [--set key=value]...     (stack mode)\n"
+                 "                            [--statements yes]       (direct and stack modes)\n");
     return 2;
   }
   InitLogging("catalog_ingest_bench", LogLevel::kWarn, false);
@@ -82,6 +96,10 @@ int Main(int argc, char** argv) {
   if (mode != "http") {  // a durable PostgreSQL of our own
     harness::PostgresServer::Options po;
     po.settings = {"fsync=on", "synchronous_commit=on", "full_page_writes=on"};
+    if (statements) {
+      po.settings.push_back("shared_preload_libraries=pg_stat_statements");
+      po.settings.push_back("pg_stat_statements.track_planning=on");
+    }
     auto server = harness::PostgresServer::Start(po);
     if (!server.ok()) {
       std::fprintf(stderr, "postgres: %s\n", server.status().ToString().c_str());
@@ -113,6 +131,7 @@ int Main(int argc, char** argv) {
     so.db_dsn = pg->Dsn("portunus");
     so.config = {{"gateway.access_log", "false"}, {"log.level", "warn"},
                  {"catalog.sync.enabled", "false"}};
+    for (const auto& [key, value] : settings) so.config[key] = value;
     auto created = harness::Stack::Create(so);
     if (!created.ok()) {
       std::fprintf(stderr, "stack: %s\n", created.status().ToString().c_str());
@@ -207,6 +226,19 @@ int Main(int argc, char** argv) {
               pct(0.99));
   if (ingestor) std::printf(" %lld |", static_cast<long long>(ingestor->transactions()));
   std::printf("\n");
+  if (statements && pg) {
+    pqxx::connection c(pg->Dsn(mode == "stack" ? "portunus" : "postgres"));
+    pqxx::work w(c);
+    w.exec("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
+    std::printf("\nbusiest statements (calls, ms executing, ms planning, rows):\n");
+    for (const pqxx::row& q : w.exec(
+             "SELECT calls, round(total_exec_time), round(total_plan_time), rows,"
+             " left(regexp_replace(query, '\\s+', ' ', 'g'), 100) FROM pg_stat_statements"
+             " ORDER BY total_exec_time + total_plan_time DESC LIMIT 10")) {
+      std::printf("%8s %7s %7s %8s  %s\n", q[0].c_str(), q[1].c_str(), q[2].c_str(), q[3].c_str(),
+                  q[4].c_str());
+    }
+  }
   curl_global_cleanup();
   return errors.load() == 0 ? 0 : 1;
 }
