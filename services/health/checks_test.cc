@@ -102,15 +102,13 @@ TEST_F(RegistryCheckTest, ReachableAndUsableWithAnInternalToken) {
                                             kUrl + "/v2/_catalog?n=1 [Bearer token]"));
 }
 
-TEST_F(RegistryCheckTest, NotReachableNamesTheTransportError) {
-  http_.FailAll(
-      absl::UnavailableError("Failed to connect to registry port 5000: Connection refused"));
+TEST_F(RegistryCheckTest, NotReachableNamesTheUrlAndTheTransportError) {
+  http_.FailAll(absl::UnavailableError("Recv failure: Connection reset by peer"));
   RegistryCheck check(kUrl, http_, tokens_);
   auto r = check.Run(absl::Seconds(3));
   EXPECT_FALSE(r->success);
-  EXPECT_EQ(
-      r->message,
-      "registry is not reachable: Failed to connect to registry port 5000: Connection refused");
+  EXPECT_EQ(r->message,
+            "registry is not reachable: GET " + kUrl + "/v2/: Recv failure: Connection reset by peer");
 }
 
 TEST_F(RegistryCheckTest, RejectedTokensMeanReachableButNotUsable) {

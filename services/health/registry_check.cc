@@ -70,12 +70,14 @@ std::optional<ComponentStatus> RegistryCheck::Run(absl::Duration timeout) {
     std::string detail = DescribeRegistryError(r);
     return absl::StrCat(what, " answered ", r.status, detail.empty() ? "" : ": ", detail);
   };
+  // Names the URL: a transport error alone ("Connection reset by peer") does not say where.
+  const auto unreachable = [](const std::string& url, const absl::Status& s) {
+    return Result(false, absl::StrCat("registry is not reachable: GET ", url, ": ", s.message()));
+  };
 
   // 1. Reachable at all? Anonymous, so a wrong token setup cannot hide an outage.
   absl::StatusOr<HttpResponse> ping = http_.Get(url_ + "/v2/", {}, left());
-  if (!ping.ok()) {
-    return Result(false, absl::StrCat("registry is not reachable: ", ping.status().message()));
-  }
+  if (!ping.ok()) return unreachable(url_ + "/v2/", ping.status());
   if (ping->Header("docker-distribution-api-version").empty()) {
     return Result(false, absl::StrCat(kUnusable, url_,
                                       " does not look like a Docker registry (GET /v2/ answered ",
@@ -94,9 +96,7 @@ std::optional<ComponentStatus> RegistryCheck::Run(absl::Duration timeout) {
     }
     auth.emplace_back("Authorization", "Bearer " + *token);
     absl::StatusOr<HttpResponse> authed = http_.Get(url_ + "/v2/", auth, left());
-    if (!authed.ok()) {
-      return Result(false, absl::StrCat("registry is not reachable: ", authed.status().message()));
-    }
+    if (!authed.ok()) return unreachable(url_ + "/v2/", authed.status());
     if (authed->status != 200) {
       return Result(false, absl::StrCat(kUnusable, "it rejects Portunus's tokens: ",
                                         answered("GET /v2/ with a token", *authed)));
@@ -107,9 +107,7 @@ std::optional<ComponentStatus> RegistryCheck::Run(absl::Duration timeout) {
 
   // 3. The catalog must be readable (Portunus's sync depends on it).
   absl::StatusOr<HttpResponse> catalog = http_.Get(url_ + "/v2/_catalog?n=1", auth, left());
-  if (!catalog.ok()) {
-    return Result(false, absl::StrCat("registry is not reachable: ", catalog.status().message()));
-  }
+  if (!catalog.ok()) return unreachable(url_ + "/v2/_catalog?n=1", catalog.status());
   if (catalog->status != 200) {
     return Result(false, absl::StrCat(kUnusable, "cannot read the catalog: ",
                                       answered("GET /v2/_catalog", *catalog)));
