@@ -13,7 +13,6 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
@@ -45,16 +44,6 @@ std::string Upper(std::string s) { return absl::AsciiStrToUpper(s); }
 // The metrics key of a service: auth.metrics_listen ... gateway.metrics_listen.
 std::string MetricsEnv(const std::string& service) {
   return absl::StrCat("PORTUNUS_", Upper(service), "_METRICS_LISTEN");
-}
-
-// JSON log lines of a service log whose "msg" is `msg`.
-std::vector<nlohmann::json> LogEntries(const std::string& log, const std::string& msg) {
-  std::vector<nlohmann::json> out;
-  for (absl::string_view line : absl::StrSplit(log, '\n', absl::SkipEmpty())) {
-    nlohmann::json j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
-    if (!j.is_discarded() && j.is_object() && j.value("msg", "") == msg) out.push_back(j);
-  }
-  return out;
 }
 
 class FoundationTest : public ::testing::Test {

@@ -19,6 +19,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
 #include "tests/harness/util.h"
 
@@ -380,6 +381,15 @@ absl::StatusOr<CommandResult> RunCommand(const std::string& binary,
   options.binary = binary;
   options.args = std::move(args);
   return RunCommand(std::move(options), timeout, stdin_data);
+}
+
+std::vector<nlohmann::json> LogEntries(const std::string& log, const std::string& msg) {
+  std::vector<nlohmann::json> out;
+  for (absl::string_view line : absl::StrSplit(log, '\n', absl::SkipEmpty())) {
+    nlohmann::json j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (!j.is_discarded() && j.is_object() && j.value("msg", "") == msg) out.push_back(j);
+  }
+  return out;
 }
 
 }  // namespace portunus::harness

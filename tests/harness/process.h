@@ -22,6 +22,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "nlohmann/json.hpp"
 
 namespace portunus::harness {
 
@@ -98,6 +99,9 @@ class Process {
   mutable absl::Mutex mu_;
   std::optional<ExitStatus> status_ ABSL_GUARDED_BY(mu_);
 };
+
+// The JSON lines of a service log (log.format json) whose "msg" is `msg`, in order.
+std::vector<nlohmann::json> LogEntries(const std::string& log, const std::string& msg);
 
 // The outcome of a command run to completion.
 struct CommandResult {
