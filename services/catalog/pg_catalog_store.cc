@@ -758,7 +758,6 @@ const std::string& PgEventStore::ClaimSql() {
   return *kSql;
 }
 
-
 absl::StatusOr<ProcessOutcome> PgEventStore::ProcessNext(
     absl::Time now, const RetryPolicy& policy, const ApplyEventFn& apply,
     const std::function<bool(const absl::Status&)>& permanent) {
