@@ -92,31 +92,61 @@ absl::StatusOr<std::vector<bool>> EventIngestor::Store(const std::vector<NewEven
 absl::StatusOr<IngestCounts> EventIngestor::Ingest(absl::string_view authorization,
                                                    absl::string_view content_type,
                                                    absl::string_view body) {
-  absl::string_view token = absl::StripLeadingAsciiWhitespace(authorization);
-  const bool bearer = absl::StartsWithIgnoreCase(token, "bearer ");
+  const Notification one{authorization, content_type, body};
+  absl::StatusOr<std::vector<absl::StatusOr<IngestCounts>>> r = IngestMany({&one, 1});
+  if (!r.ok()) return r.status();
+  return std::move(r->front());
+}
+
+absl::Status EventIngestor::Authenticate(absl::string_view authorization) const {
   if (options_.webhook_secret.empty()) {
     return absl::UnauthenticatedError(
         "webhook secret is not configured (catalog.webhook_secret): notifications are refused");
   }
-  if (!bearer || !SecretEquals(absl::StripAsciiWhitespace(token.substr(7)), options_.webhook_secret)) {
+  absl::string_view token = absl::StripLeadingAsciiWhitespace(authorization);
+  if (!absl::StartsWithIgnoreCase(token, "bearer ") ||
+      !SecretEquals(absl::StripAsciiWhitespace(token.substr(7)), options_.webhook_secret)) {
     return absl::UnauthenticatedError(
         "webhook requires Authorization: Bearer <catalog.webhook_secret>");
   }
-  ParsedNotification parsed = ParseNotification(content_type, body);
-  IngestCounts counts;
-  counts.ignored = parsed.ignored;
-  absl::StatusOr<std::vector<bool>> inserted = Store(parsed.events);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<absl::StatusOr<IngestCounts>>> EventIngestor::IngestMany(
+    absl::Span<const Notification> notifications) {
+  std::vector<absl::StatusOr<IngestCounts>> results;
+  std::vector<NewEvent> events;   // of every authenticated notification, in order
+  std::vector<size_t> first, count;  // notification i's events: events[first[i], +count[i])
+  for (const Notification& n : notifications) {
+    first.push_back(events.size());
+    count.push_back(0);
+    if (absl::Status auth = Authenticate(n.authorization); !auth.ok()) {
+      results.push_back(std::move(auth));
+      continue;
+    }
+    ParsedNotification parsed = ParseNotification(n.content_type, n.body);
+    IngestCounts counts;
+    counts.ignored = parsed.ignored;
+    results.push_back(counts);
+    count.back() = parsed.events.size();
+    for (NewEvent& e : parsed.events) events.push_back(std::move(e));
+  }
+  absl::StatusOr<std::vector<bool>> inserted = Store(events);
   if (!inserted.ok()) return inserted.status();
-  for (size_t i = 0; i < parsed.events.size(); ++i) {
-    if (!(*inserted)[i]) {
-      ++counts.duplicates;
-    } else if (parsed.events[i].status == EventStatus::kRejected) {
-      ++counts.rejected;
-    } else {
-      ++counts.stored;
+  for (size_t i = 0; i < notifications.size(); ++i) {
+    if (!results[i].ok()) continue;
+    IngestCounts& counts = *results[i];
+    for (size_t k = first[i]; k < first[i] + count[i]; ++k) {
+      if (!(*inserted)[k]) {
+        ++counts.duplicates;
+      } else if (events[k].status == EventStatus::kRejected) {
+        ++counts.rejected;
+      } else {
+        ++counts.stored;
+      }
     }
   }
-  return counts;
+  return results;
 }
 
 }  // namespace portunus::catalog

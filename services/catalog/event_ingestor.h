@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/types/span.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "services/catalog/catalog_store.h"
@@ -45,6 +46,17 @@ class EventIngestor {
   absl::StatusOr<IngestCounts> Ingest(absl::string_view authorization,
                                       absl::string_view content_type, absl::string_view body);
 
+  struct Notification {
+    absl::string_view authorization;
+    absl::string_view content_type;
+    absl::string_view body;
+  };
+  // Ingest for several notifications, whose events go into the same group commit. The outer
+  // status is the store's (not OK: nothing was stored); result i answers notifications[i] and
+  // is OK or kUnauthenticated (that notification's events were not stored).
+  absl::StatusOr<std::vector<absl::StatusOr<IngestCounts>>> IngestMany(
+      absl::Span<const Notification> notifications);
+
   // Stores already parsed events through the group commit (exposed for tests and benchmarks).
   absl::StatusOr<std::vector<bool>> Store(const std::vector<NewEvent>& events);
 
@@ -58,6 +70,8 @@ class EventIngestor {
     bool done = false;
   };
   void CommitBatch(std::vector<Pending*> batch);
+  // OK when `authorization` is "Bearer <webhook_secret>" (case-insensitive scheme).
+  absl::Status Authenticate(absl::string_view authorization) const;
 
   const Options options_;
   EventStore& store_;

@@ -75,6 +75,42 @@ TEST_F(EventIngestorTest, StorageFailuresReachTheRegistrySoItRetries) {
   EXPECT_EQ(r->stored, 1);
 }
 
+TEST_F(EventIngestorTest, SeveralNotificationsAreStoredInOneTransactionEachAnsweredOnItsOwn) {
+  const EventIngestor::Notification batch[] = {
+      {"Bearer s3cret", kCt, testdata::kPushManifestOci},
+      {"Bearer wrong", kCt, testdata::kDeleteTag},  // refused: stores nothing
+      {"Bearer s3cret", kCt, "{garbage"},
+      {"Bearer s3cret", kCt, testdata::kPushBlobLayer},
+      {"Bearer s3cret", kCt, testdata::kPushManifestOci},  // the first one again
+      {"Bearer s3cret", kCt, testdata::kDeleteManifest},
+  };
+  absl::StatusOr<std::vector<absl::StatusOr<IngestCounts>>> r = ingestor_.IngestMany(batch);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->size(), 6u);
+  EXPECT_EQ((*r)[0]->stored, 1);
+  EXPECT_EQ((*r)[1].status().code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ((*r)[2]->rejected, 1);
+  EXPECT_EQ((*r)[3]->ignored, 1);
+  EXPECT_EQ((*r)[3]->stored, 0);
+  EXPECT_EQ((*r)[4]->duplicates, 1);
+  EXPECT_EQ((*r)[4]->stored, 0);
+  EXPECT_EQ((*r)[5]->stored, 1);
+  EXPECT_EQ(ingestor_.transactions(), 1);
+  std::vector<StoredEvent> all = events_.All();
+  ASSERT_EQ(all.size(), 3u);  // push, garbage, delete: in order, the refused tag delete absent
+  EXPECT_EQ(all[0].event.action, "push");
+  EXPECT_EQ(all[1].event.status, EventStatus::kRejected);
+  EXPECT_EQ(all[2].event.action, "delete");
+  EXPECT_TRUE(all[2].event.tag.empty());
+
+  // A storage failure fails the whole call: none of them was stored.
+  events_.FailNextCall(absl::UnavailableError("database down"));
+  const EventIngestor::Notification two[] = {{"Bearer s3cret", kCt, testdata::kDeleteTag},
+                                             {"Bearer s3cret", kCt, testdata::kPullManifestOci}};
+  EXPECT_EQ(ingestor_.IngestMany(two).status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(events_.All().size(), 3u);
+}
+
 // A store whose Insert blocks until released, to observe batching.
 class SlowEventStore final : public EventStore {
  public:

@@ -392,6 +392,32 @@ class EventGrpcService final : public pb::EventService::CallbackService {
     });
   }
 
+  grpc::ServerUnaryReactor* IngestNotifications(grpc::CallbackServerContext* ctx,
+                                                const pb::IngestNotificationsRequest* req,
+                                                pb::IngestNotificationsResponse* resp) override {
+    return RunOnWorkers(ctx, d_.runtime, [this, req, resp](const std::string&) -> absl::Status {
+      std::vector<EventIngestor::Notification> notifications;
+      notifications.reserve(req->notifications_size());
+      for (const pb::IngestNotificationRequest& n : req->notifications()) {
+        notifications.push_back({n.authorization(), n.content_type(), n.body()});
+      }
+      PORTUNUS_ASSIGN_OR_RETURN(auto results, d_.ingestor.IngestMany(notifications));
+      for (const absl::StatusOr<IngestCounts>& r : results) {
+        pb::IngestNotificationResult* out = resp->add_results();
+        if (!r.ok()) {
+          out->set_code(static_cast<int32_t>(r.status().code()));
+          out->set_message(std::string(r.status().message()));
+          continue;
+        }
+        out->mutable_counts()->set_stored(r->stored);
+        out->mutable_counts()->set_duplicates(r->duplicates);
+        out->mutable_counts()->set_rejected(r->rejected);
+        out->mutable_counts()->set_ignored(r->ignored);
+      }
+      return absl::OkStatus();
+    });
+  }
+
   grpc::ServerUnaryReactor* ListEvents(grpc::CallbackServerContext* ctx,
                                        const pb::ListEventsRequest* req,
                                        pb::ListEventsResponse* resp) override {

@@ -135,6 +135,32 @@ TEST_F(GrpcCatalogServiceTest, IngestChecksTheSecretAndCounts) {
   EXPECT_EQ(stats.rejected(), 1);
 }
 
+TEST_F(GrpcCatalogServiceTest, IngestingSeveralNotificationsAnswersEachInOrder) {
+  pb::IngestNotificationsRequest req;
+  for (const char* auth : {"Bearer s3cret", "Bearer nope", "Bearer s3cret"}) {
+    pb::IngestNotificationRequest* n = req.add_notifications();
+    n->set_authorization(auth);
+    n->set_content_type("application/vnd.docker.distribution.events.v1+json");
+    n->set_body(testdata::kPushManifestOci);
+  }
+  pb::IngestNotificationsResponse resp;
+  grpc::ClientContext ctx;
+  grpc::Status s = event_stub_->IngestNotifications(&ctx, req, &resp);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_EQ(resp.results_size(), 3);
+  EXPECT_EQ(resp.results(0).code(), 0);
+  EXPECT_EQ(resp.results(0).counts().stored(), 1);
+  EXPECT_EQ(resp.results(1).code(), static_cast<int>(grpc::StatusCode::UNAUTHENTICATED));
+  EXPECT_THAT(resp.results(1).message(), HasSubstr("catalog.webhook_secret"));
+  EXPECT_EQ(resp.results(2).code(), 0);
+  EXPECT_EQ(resp.results(2).counts().duplicates(), 1);
+
+  pb::IngestNotificationsResponse none;
+  grpc::ClientContext empty;
+  ASSERT_TRUE(event_stub_->IngestNotifications(&empty, pb::IngestNotificationsRequest(), &none).ok());
+  EXPECT_EQ(none.results_size(), 0);
+}
+
 TEST_F(GrpcCatalogServiceTest, RepositoriesAndTagsAsTheCallerMaySeeThem) {
   testing::FakeImage img;
   img.architecture = "arm64";
