@@ -2,7 +2,8 @@
 // repositories, tags, search, plus events and sync. Translation only (routes.h); the catalog
 // authenticates the caller from the forwarded headers and filters by what they may pull.
 //
-//   POST   /v2/webhooks/events                   EventService.IngestNotification  202
+//   POST   /v2/webhooks/events                   EventService.IngestNotifications 202 (batched:
+//                                                 webhook_batcher.h)
 //   GET    /api/v1/repositories                  CatalogService.ListRepositories  (paged)
 //   GET    /api/v1/repositories/:id              CatalogService.GetRepository (with tags)
 //   DELETE /api/v1/repositories/:id              CatalogService.DeleteRepository  204
@@ -37,6 +38,7 @@
 #include "services/gateway/rest.h"
 #include "services/gateway/routes.h"
 #include "services/gateway/scan_annotations.h"
+#include "services/gateway/webhook_batcher.h"
 
 namespace portunus::gateway {
 namespace {
@@ -103,27 +105,34 @@ HttpResponse PagedArray(const HttpRequest& req, const Router& router, const Page
 
 void RegisterWebhook(Router& router, Upstreams& up) {
   auto events = std::shared_ptr<pb::EventService::Stub>(pb::EventService::NewStub(up.catalog()));
+  auto batcher = std::make_shared<WebhookBatcher>(
+      WebhookBatcher::Options{},
+      [&up, events](const pb::IngestNotificationsRequest& rpc, const std::string& request_id,
+                    WebhookBatcher::SendDone done) {
+        up.Call(*events, &pb::EventService::Stub::PrepareAsyncIngestNotifications, rpc, request_id,
+                std::move(done));
+      });
   router.Add("POST", "/v2/webhooks/events",
-             [&up, events](HttpRequest&& req, PathParams, HttpResponder respond) {
+             [batcher](HttpRequest&& req, PathParams, HttpResponder respond) {
                if (req.body.size() > kMaxWebhookBody) {
                  return respond(ErrorResponse(
                      413, absl::StrCat("notification body larger than ", kMaxWebhookBody, " bytes"),
                      req.request_id));
                }
-               pb::IngestNotificationRequest rpc;
-               rpc.set_authorization(req.Header("authorization"));
-               rpc.set_content_type(req.Header("content-type"));
-               rpc.set_body(req.body);
-               up.Call(*events, &pb::EventService::Stub::PrepareAsyncIngestNotification, rpc, req,
-                       [respond, rid = req.request_id](absl::Status s,
-                                                       pb::IngestNotificationResponse& counts) {
-                         if (!s.ok()) {
-                           HttpResponse r = ErrorResponse(s, rid);
-                           if (r.status == 401) r.SetHeader("WWW-Authenticate", "Bearer");
-                           return respond(std::move(r));
-                         }
-                         respond(ProtoResponse(202, counts));
-                       });
+               pb::IngestNotificationRequest notification;
+               notification.set_authorization(req.Header("authorization"));
+               notification.set_content_type(req.Header("content-type"));
+               notification.set_body(std::move(req.body));
+               batcher->Submit(std::move(notification), req.request_id,
+                               [respond, rid = req.request_id](
+                                   absl::StatusOr<pb::IngestNotificationResponse> counts) {
+                                 if (!counts.ok()) {
+                                   HttpResponse r = ErrorResponse(counts.status(), rid);
+                                   if (r.status == 401) r.SetHeader("WWW-Authenticate", "Bearer");
+                                   return respond(std::move(r));
+                                 }
+                                 respond(ProtoResponse(202, *counts));
+                               });
              });
 }
 

@@ -109,14 +109,19 @@ class ScriptedCatalog final : public pb::CatalogService::CallbackService,
   }
 
   // --- EventService ---
-  grpc::ServerUnaryReactor* IngestNotification(grpc::CallbackServerContext* ctx,
-                                               const pb::IngestNotificationRequest* req,
-                                               pb::IngestNotificationResponse* resp) override {
+  grpc::ServerUnaryReactor* IngestNotifications(grpc::CallbackServerContext* ctx,
+                                                const pb::IngestNotificationsRequest* req,
+                                                pb::IngestNotificationsResponse* resp) override {
     if (auto* r = Begin(ctx, *req)) return r;
-    if (req->authorization() != "Bearer hook-secret") {
-      return Finish(ctx, absl::UnauthenticatedError("invalid notification credentials"));
+    for (const pb::IngestNotificationRequest& n : req->notifications()) {
+      pb::IngestNotificationResult* result = resp->add_results();
+      if (n.authorization() != "Bearer hook-secret") {
+        result->set_code(static_cast<int>(absl::StatusCode::kUnauthenticated));
+        result->set_message("invalid notification credentials");
+      } else {
+        result->mutable_counts()->set_stored(1);
+      }
     }
-    resp->set_stored(1);
     return Finish(ctx, absl::OkStatus());
   }
   grpc::ServerUnaryReactor* ListEvents(grpc::CallbackServerContext* ctx, const pb::ListEventsRequest* req,
@@ -556,6 +561,12 @@ TEST_F(RoutesCatalogTest, TheWebhookPassesTheNotificationOnAndRefusesOnlyBadCred
                            std::string((1 << 20) + 1, 'x'));
   ExpectError(huge, 413, "larger than");
   EXPECT_EQ(catalog_.calls(), before);
+
+  // Events not stored: a 503 the registry retries.
+  catalog_.FailWith(absl::UnavailableError("events could not be stored"));
+  HttpResponse down = Send("POST", "/v2/webhooks/events", "Bearer hook-secret", envelope);
+  ExpectError(down, 503, "could not be stored");
+  catalog_.FailWith(absl::OkStatus());
 }
 
 }  // namespace

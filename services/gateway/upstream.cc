@@ -2,8 +2,6 @@
 
 #include <pthread.h>
 
-#include "services/common/request_context.h"
-
 namespace portunus::gateway {
 namespace {
 

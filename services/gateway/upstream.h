@@ -28,6 +28,7 @@
 #include <utility>
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "grpcpp/channel.h"
 #include "grpcpp/client_context.h"
@@ -36,6 +37,7 @@
 #include "services/common/common_config.h"
 #include "services/common/http_server.h"
 #include "services/common/log.h"
+#include "services/common/request_context.h"
 #include "services/common/status_mapping.h"
 
 namespace portunus::gateway {
@@ -92,6 +94,14 @@ class Upstreams {
                 grpc::ClientContext*, const Req&, grpc::CompletionQueue*),
             const Req& request, const HttpRequest& from, Done&& done);
 
+  // The same for a call made on behalf of several HTTP requests (or none): it carries
+  // `x-request-id: request_id` and no caller credentials.
+  template <class Resp, class Stub, class Req, class Done>
+  void Call(Stub& stub,
+            std::unique_ptr<grpc::ClientAsyncResponseReader<Resp>> (Stub::*prepare)(
+                grpc::ClientContext*, const Req&, grpc::CompletionQueue*),
+            const Req& request, absl::string_view request_id, Done&& done);
+
   // Cancels the calls in flight (their `done` gets kCancelled), waits for their completions
   // and stops the CQ thread. Idempotent.
   void Shutdown();
@@ -114,6 +124,9 @@ class Upstreams {
 
   // Sets deadline and metadata from the HTTP request.
   void PrepareContext(grpc::ClientContext* context, const HttpRequest& from) const;
+  // Starts `call` (its context prepared), or completes it with kUnavailable after Shutdown.
+  template <class P, class Stub, class Req, class Prepare>
+  void Start(std::unique_ptr<P> call, Stub& stub, Prepare prepare, const Req& request);
   void Loop();
 
   const Options options_;
@@ -132,16 +145,30 @@ void Upstreams::Call(Stub& stub,
                      std::unique_ptr<grpc::ClientAsyncResponseReader<Resp>> (Stub::*prepare)(
                          grpc::ClientContext*, const Req&, grpc::CompletionQueue*),
                      const Req& request, const HttpRequest& from, Done&& done) {
-  using Call = Pending<Resp, std::decay_t<Done>>;
-  auto call = std::make_unique<Call>(std::forward<Done>(done));
+  auto call = std::make_unique<Pending<Resp, std::decay_t<Done>>>(std::forward<Done>(done));
   PrepareContext(&call->context, from);
+  Start(std::move(call), stub, prepare, request);
+}
+
+template <class Resp, class Stub, class Req, class Done>
+void Upstreams::Call(Stub& stub,
+                     std::unique_ptr<grpc::ClientAsyncResponseReader<Resp>> (Stub::*prepare)(
+                         grpc::ClientContext*, const Req&, grpc::CompletionQueue*),
+                     const Req& request, absl::string_view request_id, Done&& done) {
+  auto call = std::make_unique<Pending<Resp, std::decay_t<Done>>>(std::forward<Done>(done));
+  PrepareClientContext(&call->context, options_.rpc_timeout, request_id);
+  Start(std::move(call), stub, prepare, request);
+}
+
+template <class P, class Stub, class Req, class Prepare>
+void Upstreams::Start(std::unique_ptr<P> call, Stub& stub, Prepare prepare, const Req& request) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (!shutting_down_) {
       // Started under the lock so Shutdown never shuts the queue down under a new call.
       call->reader_ = (stub.*prepare)(&call->context, request, &cq_);
       call->reader_->StartCall();
-      Call* raw = call.release();
+      P* raw = call.release();
       in_flight_.insert(raw);
       raw->reader_->Finish(&raw->response_, &raw->status_, static_cast<void*>(
                                                                 static_cast<upstream_internal::PendingCall*>(raw)));

@@ -1,0 +1,77 @@
+// WebhookBatcher hands the registry's notifications (POST /v2/webhooks/events) to the catalog
+// several at a time, in EventService.IngestNotifications calls.
+//
+// The catalog stores concurrent notifications in one transaction anyway (group commit), but
+// one call per webhook request paid a gRPC round trip and a thread hand-off in the catalog
+// per event, the largest cost of the webhook path under many senders. The batcher keeps at
+// most `max_in_flight` calls running; requests that arrive meanwhile wait and go together in
+// the next call, up to `max_notifications` of them and `max_bytes` of bodies. A request that
+// finds a free slot is sent at once: no timer, nothing added to a lone request's latency.
+//
+//   auto batcher = std::make_shared<WebhookBatcher>(WebhookBatcher::Options{},
+//       [&up, stub](const IngestNotificationsRequest& rpc, const std::string& request_id,
+//                   WebhookBatcher::SendDone done) {
+//         up.Call(*stub, &EventService::Stub::PrepareAsyncIngestNotifications, rpc, request_id,
+//                 std::move(done));
+//       });
+//   batcher->Submit(std::move(notification), req.request_id, [respond](auto counts) {...});
+#pragma once
+
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "portunus/catalog/v1/events.pb.h"
+
+namespace portunus::gateway {
+
+// Thread-safe. Create with std::make_shared (calls in flight keep it alive).
+class WebhookBatcher : public std::enable_shared_from_this<WebhookBatcher> {
+ public:
+  struct Options {
+    int max_in_flight = 2;            // as many as the catalog commits at once
+    size_t max_notifications = 256;   // per call
+    size_t max_bytes = 2 << 20;       // of bodies per call, under gRPC's 4 MiB message limit
+                                      // (a larger lone notification, up to 1 MiB, still goes)
+  };
+  using Notification = catalog::v1::IngestNotificationRequest;
+  using Counts = catalog::v1::IngestNotificationResponse;
+  // Answers one Submit: the catalog's counts, or why the notification was not stored (the
+  // call's error, or that notification's own, e.g. kUnauthenticated).
+  using Reply = std::function<void(absl::StatusOr<Counts>)>;
+  using SendDone = std::function<void(absl::Status, catalog::v1::IngestNotificationsResponse&)>;
+  // Starts one IngestNotifications call carrying `request_id` (that of its first
+  // notification) and calls `done` exactly once when it ends: on any thread, maybe inline.
+  using Send = std::function<void(const catalog::v1::IngestNotificationsRequest&,
+                                  const std::string& request_id, SendDone done)>;
+
+  WebhookBatcher(Options options, Send send);
+
+  // Queues `notification` for the next call; `reply` runs exactly once, on the thread that
+  // completes the call (it must not block), or inline.
+  void Submit(Notification notification, std::string request_id, Reply reply);
+
+ private:
+  struct Item {
+    Notification notification;
+    std::string request_id;
+    Reply reply;
+  };
+  // Starts calls while a slot is free and notifications wait.
+  void Pump();
+  static void Answer(std::vector<Item>& batch, const absl::Status& status,
+                     const catalog::v1::IngestNotificationsResponse& response);
+
+  const Options options_;
+  const Send send_;
+  std::mutex mu_;             // a std::mutex: per-request path (see upstream.h)
+  std::deque<Item> queue_;    // guarded by mu_
+  int in_flight_ = 0;         // guarded by mu_
+};
+
+}  // namespace portunus::gateway
