@@ -238,7 +238,8 @@ void BindCatalogConfig(ConfigBinder* b, CatalogConfig* c) {
               "A tag's \"last pulled\" time is written at most once per interval.")
       .Range(0, 86400000);
   b->Int("catalog.events.ingest_batch", &c->ingest_batch, 1000,
-         "Most events stored in one transaction (group commit of concurrent notifications).")
+         "Most events of concurrent calls gathered into one transaction (group commit); the events "
+         "of one call (a notification, or the gateway's batch of them) always share one.")
       .Range(1, 5000);
   b->Bool("catalog.sync.enabled", &c->sync_enabled, true,
           "Reconcile with the registry's Catalog API in the background.");

@@ -34,7 +34,8 @@ class EventIngestor {
  public:
   struct Options {
     std::string webhook_secret;  // expected: "Authorization: Bearer <secret>"; empty refuses all
-    size_t max_batch = 1000;     // events per transaction
+    size_t max_batch = 1000;     // events gathered from concurrent calls per transaction
+                                 // (one call's events are never split)
     int max_concurrent_commits = 2;
   };
 

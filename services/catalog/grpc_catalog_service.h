@@ -1,6 +1,6 @@
 // The catalog's gRPC transport: CatalogService, EventService and SyncService
 // (proto/portunus/catalog/v1/*.proto). Each RPC authenticates the caller from the call metadata
-// (except IngestNotification, authenticated by the webhook secret), converts the request,
+// (except IngestNotification(s), authenticated by the webhook secret), converts the request,
 // calls the domain once on the worker pool and maps the status (status_mapping.h). No SQL, no
 // rules here.
 #pragma once

@@ -1,5 +1,6 @@
 #include "services/catalog/pg_catalog_store.h"
 
+#include <algorithm>
 #include <set>
 
 #include "absl/strings/str_cat.h"
@@ -681,37 +682,43 @@ absl::StatusOr<std::vector<bool>> PgEventStore::Insert(const std::vector<NewEven
   return pool_.TransactValue<std::vector<bool>>(
       [&](pqxx::work& w) -> absl::StatusOr<std::vector<bool>> {
         constexpr int kColumns = 12;
-        std::vector<std::string> params;
-        params.reserve(events.size() * kColumns);
-        std::string sql =
-            "INSERT INTO catalog.events (event_id, status, action, repository, tag, digest,"
-            " media_type, actor, event_time, payload, last_error, next_attempt_at) VALUES ";
+        // PostgreSQL takes at most 65,535 parameters a statement: larger batches are stored by
+        // several statements of the same transaction.
+        constexpr size_t kRowsPerStatement = 1000;
         bool any_pending = false;
-        for (size_t i = 0; i < events.size(); ++i) {
-          const NewEvent& e = events[i];
-          any_pending = any_pending || e.status == EventStatus::kPending;
-          const size_t b = i * kColumns;
-          absl::StrAppend(&sql, i == 0 ? "" : ",", "($", b + 1, ",$", b + 2, ",$", b + 3, ",$",
-                          b + 4, ",$", b + 5, ",$", b + 6, ",$", b + 7, ",$", b + 8, ",NULLIF($",
-                          b + 9, ",'')::timestamptz,$", b + 10, ",$", b + 11, ",$", b + 12,
-                          "::timestamptz)");
-          params.push_back(e.event_id);
-          params.push_back(EventStatusName(e.status));
-          params.push_back(e.action);
-          params.push_back(e.repository);
-          params.push_back(e.tag);
-          params.push_back(e.digest);
-          params.push_back(e.media_type);
-          params.push_back(e.actor);
-          params.push_back(Ts(e.event_time));
-          params.push_back(e.payload);
-          params.push_back(e.status == EventStatus::kRejected ? e.reject_reason : "");
-          params.push_back("-infinity");  // due at once, whatever the clocks say
-        }
-        absl::StrAppend(&sql, " ON CONFLICT (event_id) DO NOTHING RETURNING event_id");
-        pqxx::result r = w.exec_params(sql, pqxx::prepare::make_dynamic_params(params));
         std::set<std::string> inserted;
-        for (const pqxx::row& row : r) inserted.insert(row[0].as<std::string>());
+        for (size_t from = 0; from < events.size(); from += kRowsPerStatement) {
+          const size_t to = std::min(events.size(), from + kRowsPerStatement);
+          std::vector<std::string> params;
+          params.reserve((to - from) * kColumns);
+          std::string sql =
+              "INSERT INTO catalog.events (event_id, status, action, repository, tag, digest,"
+              " media_type, actor, event_time, payload, last_error, next_attempt_at) VALUES ";
+          for (size_t i = from; i < to; ++i) {
+            const NewEvent& e = events[i];
+            any_pending = any_pending || e.status == EventStatus::kPending;
+            const size_t b = (i - from) * kColumns;
+            absl::StrAppend(&sql, i == from ? "" : ",", "($", b + 1, ",$", b + 2, ",$", b + 3, ",$",
+                            b + 4, ",$", b + 5, ",$", b + 6, ",$", b + 7, ",$", b + 8, ",NULLIF($",
+                            b + 9, ",'')::timestamptz,$", b + 10, ",$", b + 11, ",$", b + 12,
+                            "::timestamptz)");
+            params.push_back(e.event_id);
+            params.push_back(EventStatusName(e.status));
+            params.push_back(e.action);
+            params.push_back(e.repository);
+            params.push_back(e.tag);
+            params.push_back(e.digest);
+            params.push_back(e.media_type);
+            params.push_back(e.actor);
+            params.push_back(Ts(e.event_time));
+            params.push_back(e.payload);
+            params.push_back(e.status == EventStatus::kRejected ? e.reject_reason : "");
+            params.push_back("-infinity");  // due at once, whatever the clocks say
+          }
+          absl::StrAppend(&sql, " ON CONFLICT (event_id) DO NOTHING RETURNING event_id");
+          pqxx::result r = w.exec_params(sql, pqxx::prepare::make_dynamic_params(params));
+          for (const pqxx::row& row : r) inserted.insert(row[0].as<std::string>());
+        }
         if (any_pending && !inserted.empty()) {
           w.exec(absl::StrCat("NOTIFY ", kEventsChannel));  // delivered at commit
         }

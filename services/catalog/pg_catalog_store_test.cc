@@ -1,11 +1,13 @@
 // The PostgreSQL adapters against a real PostgreSQL (a fresh database per test).
 #include "services/catalog/pg_catalog_store.h"
 
+#include <algorithm>
 #include <functional>
 #include <thread>
 
 #include <pqxx/pqxx>
 
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -299,6 +301,22 @@ TEST_F(PgCatalogStoreTest, InsertsEventsOncePerIdWhateverTheirBytes) {
   EXPECT_EQ(st->ready, 3);
   EXPECT_EQ(st->rejected, 1);
   EXPECT_NE(st->oldest_pending_received, absl::InfinitePast());
+}
+
+TEST_F(PgCatalogStoreTest, InsertsMoreEventsAtOnceThanOneStatementTakes) {
+  // 6,000 rows of 12 parameters: beyond PostgreSQL's 65,535 parameters a statement.
+  std::vector<NewEvent> many;
+  for (int i = 0; i < 6000; ++i) many.push_back(Event(absl::StrCat("e-", i), "team/app"));
+  many[5500] = Event("e-10", "team/app");  // an id of the first statement, again in the sixth
+  absl::StatusOr<std::vector<bool>> r = events_->Insert(many);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->size(), 6000u);
+  EXPECT_TRUE((*r)[10]);
+  EXPECT_FALSE((*r)[5500]);
+  EXPECT_EQ(std::count(r->begin(), r->end(), true), 5999);
+  absl::StatusOr<EventQueueStats> st = events_->Stats(absl::Now());
+  ASSERT_TRUE(st.ok()) << st.status();
+  EXPECT_EQ(st->pending, 5999);
 }
 
 TEST_F(PgCatalogStoreTest, ProcessesEventsExactlyOnceInRepositoryOrder) {
