@@ -105,8 +105,10 @@ HttpResponse PagedArray(const HttpRequest& req, const Router& router, const Page
 
 void RegisterWebhook(Router& router, Upstreams& up) {
   auto events = std::shared_ptr<pb::EventService::Stub>(pb::EventService::NewStub(up.catalog()));
+  WebhookBatcher::Options options;
+  options.max_wait = up.rpc_timeout();
   auto batcher = std::make_shared<WebhookBatcher>(
-      WebhookBatcher::Options{},
+      options,
       [&up, events](const pb::IngestNotificationsRequest& rpc, const std::string& request_id,
                     WebhookBatcher::SendDone done) {
         up.Call(*events, &pb::EventService::Stub::PrepareAsyncIngestNotifications, rpc, request_id,

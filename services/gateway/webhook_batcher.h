@@ -7,6 +7,9 @@
 // most `max_in_flight` calls running; requests that arrive meanwhile wait and go together in
 // the next call, up to `max_notifications` of them and `max_bytes` of bodies. A request that
 // finds a free slot is sent at once: no timer, nothing added to a lone request's latency.
+// Waiting is bounded: a request that waited longer than `max_wait` (the gateway's RPC deadline)
+// is answered 504 instead of being sent, and one arriving while `max_queued_bytes` wait is
+// answered 503 at once; the registry retries both.
 //
 //   auto batcher = std::make_shared<WebhookBatcher>(WebhookBatcher::Options{},
 //       [&up, stub](const IngestNotificationsRequest& rpc, const std::string& request_id,
@@ -26,7 +29,9 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "portunus/catalog/v1/events.pb.h"
+#include "services/common/clock.h"
 
 namespace portunus::gateway {
 
@@ -34,10 +39,14 @@ namespace portunus::gateway {
 class WebhookBatcher : public std::enable_shared_from_this<WebhookBatcher> {
  public:
   struct Options {
-    int max_in_flight = 2;            // as many as the catalog commits at once
-    size_t max_notifications = 256;   // per call
-    size_t max_bytes = 2 << 20;       // of bodies per call, under gRPC's 4 MiB message limit
-                                      // (a larger lone notification, up to 1 MiB, still goes)
+    int max_in_flight = 2;           // as many as the catalog commits at once
+    size_t max_notifications = 256;  // per call (at least 1)
+    // Per call, of bodies, authorization and content-type headers: under gRPC's 4 MiB message
+    // limit. A lone notification larger than this still goes in a call of its own.
+    size_t max_bytes = 2 << 20;
+    size_t max_queued_bytes = 64 << 20;  // waiting (same measure); beyond: kUnavailable
+    absl::Duration max_wait = absl::Seconds(10);  // in the queue; beyond: kDeadlineExceeded
+    const Clock* clock = nullptr;                 // null: RealClock
   };
   using Notification = catalog::v1::IngestNotificationRequest;
   using Counts = catalog::v1::IngestNotificationResponse;
@@ -53,7 +62,7 @@ class WebhookBatcher : public std::enable_shared_from_this<WebhookBatcher> {
   WebhookBatcher(Options options, Send send);
 
   // Queues `notification` for the next call; `reply` runs exactly once, on the thread that
-  // completes the call (it must not block), or inline.
+  // completes the call (it must not block), or inline (queue full, call completed inline).
   void Submit(Notification notification, std::string request_id, Reply reply);
 
  private:
@@ -61,17 +70,23 @@ class WebhookBatcher : public std::enable_shared_from_this<WebhookBatcher> {
     Notification notification;
     std::string request_id;
     Reply reply;
+    size_t bytes = 0;
+    absl::Time queued_at;
   };
-  // Starts calls while a slot is free and notifications wait.
+  // Starts calls while a slot is free and notifications wait; answers those waited too long.
   void Pump();
   static void Answer(std::vector<Item>& batch, const absl::Status& status,
                      const catalog::v1::IngestNotificationsResponse& response);
+  // Runs `item.reply(r)`, logging (not passing on) what it throws.
+  static void Reply1(Item& item, absl::StatusOr<Counts> r);
 
   const Options options_;
+  const Clock& clock_;
   const Send send_;
-  std::mutex mu_;             // a std::mutex: per-request path (see upstream.h)
-  std::deque<Item> queue_;    // guarded by mu_
-  int in_flight_ = 0;         // guarded by mu_
+  std::mutex mu_;              // a std::mutex: per-request path (see upstream.h)
+  std::deque<Item> queue_;     // guarded by mu_
+  size_t queued_bytes_ = 0;    // guarded by mu_
+  int in_flight_ = 0;          // guarded by mu_
 };
 
 }  // namespace portunus::gateway

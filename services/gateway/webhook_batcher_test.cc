@@ -3,12 +3,14 @@
 #include <atomic>
 #include <memory>
 #include <mutex>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "services/common/testing/fake_clock.h"
 
 namespace portunus::gateway {
 namespace {
@@ -126,47 +128,122 @@ TEST_F(WebhookBatcherTest, EachNotificationGetsItsOwnRefusalAndACallErrorReaches
   Submit(*b, "p");
   Submit(*b, "q");
   Submit(*b, "r");
+  Submit(*b, "s");  // waits for the call carrying q and r
+  catalog_.Complete(2);
+  ASSERT_EQ(catalog_.calls.size(), 4u);
+  ASSERT_EQ(catalog_.calls[3].request.notifications_size(), 3);
   pb::IngestNotificationsResponse empty;
-  catalog_.Finish(2, absl::UnavailableError("catalog down"), empty);
-  ASSERT_EQ(catalog_.calls.size(), 4u);  // the waiting two go on
-  // A catalog answering fewer results than notifications: those without one are retried.
-  catalog_.Finish(3, absl::OkStatus(), empty);
-  EXPECT_EQ(replies_[3].status().code(), absl::StatusCode::kUnavailable);
-  EXPECT_EQ(replies_[3].status().message(), "catalog down");
-  EXPECT_EQ(replies_[4].status().code(), absl::StatusCode::kUnavailable);
-  EXPECT_THAT(replies_[5].status().message(), ::testing::HasSubstr("0 results for 2"));
-  EXPECT_EQ(reply_count_, 6);
+  catalog_.Finish(3, absl::UnavailableError("catalog down"), empty);
+  for (size_t i : {4, 5, 6}) {
+    EXPECT_EQ(replies_[i].status().code(), absl::StatusCode::kUnavailable) << i;
+    EXPECT_EQ(replies_[i].status().message(), "catalog down") << i;
+  }
+  EXPECT_EQ(reply_count_, 7);
 }
 
-TEST_F(WebhookBatcherTest, ACallHoldsAtMostMaxNotificationsAndMaxBytes) {
+TEST_F(WebhookBatcherTest, NotificationsTheCatalogLeftUnansweredAreRetried) {
+  auto b = Make({/*max_in_flight=*/1});
+  Submit(*b, "a");
+  Submit(*b, "b");
+  Submit(*b, "c");
+  catalog_.Complete(0);
+  pb::IngestNotificationsResponse one;
+  one.add_results()->mutable_counts()->set_stored(1);
+  catalog_.Finish(1, absl::OkStatus(), one);  // two notifications, one result
+  ASSERT_TRUE(replies_[1].ok());
+  EXPECT_EQ(replies_[2].status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(replies_[2].status().message(), ::testing::HasSubstr("1 results for 2"));
+}
+
+TEST_F(WebhookBatcherTest, ACallHoldsAtMostMaxNotifications) {
   WebhookBatcher::Options o;
   o.max_in_flight = 1;
-  o.max_notifications = 3;
+  o.max_notifications = 2;
+  auto b = Make(o);
+  for (int i = 0; i < 6; ++i) Submit(*b, "n");
+  for (size_t call = 0; call < 3; ++call) catalog_.Complete(call);
+  ASSERT_EQ(catalog_.calls.size(), 4u);
+  EXPECT_EQ(catalog_.calls[0].request.notifications_size(), 1);
+  EXPECT_EQ(catalog_.calls[1].request.notifications_size(), 2);
+  EXPECT_EQ(catalog_.calls[2].request.notifications_size(), 2);
+  EXPECT_EQ(catalog_.calls[3].request.notifications_size(), 1);
+}
+
+TEST_F(WebhookBatcherTest, ACallHoldsAtMostMaxBytesButALargeNotificationStillGoes) {
+  WebhookBatcher::Options o;
+  o.max_in_flight = 1;
   o.max_bytes = 10;  // bodies and authorization ("ok": 2 bytes each)
   auto b = Make(o);
   Submit(*b, "0");
-  for (int i = 0; i < 5; ++i) Submit(*b, "n");   // 3 bytes each
+  for (int i = 0; i < 4; ++i) Submit(*b, "n");   // 3 bytes each
   Submit(*b, std::string(20, 'L'));               // alone: larger than max_bytes
   catalog_.Complete(0);
-  ASSERT_EQ(catalog_.calls[1].request.notifications_size(), 3);  // max_notifications
+  ASSERT_EQ(catalog_.calls[1].request.notifications_size(), 3);  // 9 bytes; a 4th: 12
   catalog_.Complete(1);
-  ASSERT_EQ(catalog_.calls[2].request.notifications_size(), 2);  // 6 bytes; +22 would exceed
+  ASSERT_EQ(catalog_.calls[2].request.notifications_size(), 1);  // 3 bytes; +22 would exceed
   catalog_.Complete(2);
   ASSERT_EQ(catalog_.calls[3].request.notifications_size(), 1);
   catalog_.Complete(3);
   EXPECT_EQ(catalog_.calls.size(), 4u);
+  EXPECT_EQ(reply_count_, 6);
+}
+
+TEST_F(WebhookBatcherTest, WaitingIsBoundedInBytesAndTime) {
+  testing::FakeClock clock;
+  WebhookBatcher::Options o;
+  o.max_in_flight = 1;
+  o.max_queued_bytes = 9;  // three notifications of 3 bytes
+  o.max_wait = absl::Seconds(10);
+  o.clock = &clock;
+  auto b = Make(o);
+  Submit(*b, "0");                                  // sent
+  for (int i = 0; i < 3; ++i) Submit(*b, "w");      // wait: 9 bytes
+  Submit(*b, "x");                                  // refused at once
+  EXPECT_EQ(reply_count_, 1);
+  EXPECT_EQ(replies_[4].status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(replies_[4].status().message(), ::testing::HasSubstr("retry later"));
+  clock.Advance(absl::Seconds(6));
+  Submit(*b, "y");  // refused too: still 9 bytes waiting
+  EXPECT_EQ(replies_[5].status().code(), absl::StatusCode::kUnavailable);
+
+  clock.Advance(absl::Seconds(5));  // the three waited 11 s
+  catalog_.Complete(0);
+  EXPECT_EQ(catalog_.calls.size(), 1u);  // not sent
+  for (size_t i : {1, 2, 3}) {
+    EXPECT_EQ(replies_[i].status().code(), absl::StatusCode::kDeadlineExceeded) << i;
+  }
+  Submit(*b, "z");  // the queue is free again
+  ASSERT_EQ(catalog_.calls.size(), 2u);
+  catalog_.Complete(1);
+  EXPECT_TRUE(replies_[6].ok());
   EXPECT_EQ(reply_count_, 7);
 }
 
-TEST_F(WebhookBatcherTest, ACallCompletingInlineDoesNotLoseTheQueue) {
-  // Like Upstreams after Shutdown: done runs inside send.
+TEST_F(WebhookBatcherTest, AReplyThatThrowsCostsNoCallSlot) {
+  auto b = Make({/*max_in_flight=*/1});
+  b->Submit(Notification("t"), "r", [](absl::StatusOr<pb::IngestNotificationResponse>) {
+    throw std::runtime_error("responder broke");
+  });
+  Submit(*b, "a");
+  catalog_.Complete(0);
+  ASSERT_EQ(catalog_.calls.size(), 2u);  // the next call still goes
+  catalog_.Complete(1);
+  EXPECT_TRUE(replies_[0].ok());
+}
+
+TEST_F(WebhookBatcherTest, CallsCompletingInlineDoNotLoseTheQueue) {
+  // Like Upstreams after Shutdown began: done runs inside send.
+  bool inline_now = false;
   int sent = 0;
+  std::vector<WebhookBatcher::SendDone> held;
+  WebhookBatcher::Options o;
+  o.max_notifications = 10;
   auto b = std::make_shared<WebhookBatcher>(
-      WebhookBatcher::Options{}, [&sent](const pb::IngestNotificationsRequest& r, const std::string&,
-                                         WebhookBatcher::SendDone done) {
+      o, [&](const pb::IngestNotificationsRequest& r, const std::string&, WebhookBatcher::SendDone done) {
         sent += r.notifications_size();
         pb::IngestNotificationsResponse none;
-        done(absl::UnavailableError("the gateway is shutting down"), none);
+        if (inline_now) return done(absl::UnavailableError("the gateway is shutting down"), none);
+        held.push_back(std::move(done));
       });
   int errors = 0;
   for (int i = 0; i < 100; ++i) {
@@ -174,19 +251,28 @@ TEST_F(WebhookBatcherTest, ACallCompletingInlineDoesNotLoseTheQueue) {
       if (r.status().code() == absl::StatusCode::kUnavailable) ++errors;
     });
   }
+  ASSERT_EQ(held.size(), 2u);  // 98 wait
+  inline_now = true;
+  pb::IngestNotificationsResponse none;
+  held[0](absl::CancelledError("cancelled"), none);  // frees a slot: the rest go, inline
   EXPECT_EQ(sent, 100);
-  EXPECT_EQ(errors, 100);
+  EXPECT_EQ(errors, 98);
+  held[1](absl::CancelledError("cancelled"), none);
 }
 
 TEST_F(WebhookBatcherTest, ConcurrentSubmittersEachGetTheirAnswer) {
   // A catalog answering on another thread, like the gRPC completion queue.
   std::vector<std::thread> completions;
   std::mutex mu;
+  std::atomic<int> running{0}, most_running{0};
   auto b = std::make_shared<WebhookBatcher>(
       WebhookBatcher::Options{}, [&](const pb::IngestNotificationsRequest& r, const std::string&,
                                      WebhookBatcher::SendDone done) {
         std::lock_guard<std::mutex> lock(mu);
-        completions.emplace_back([r, done = std::move(done)] {
+        const int now = running.fetch_add(1) + 1;
+        most_running = std::max(most_running.load(), now);
+        completions.emplace_back([&running, r, done = std::move(done)] {
+          running.fetch_sub(1);
           pb::IngestNotificationsResponse resp;
           for (const auto& n : r.notifications()) {
             resp.add_results()->mutable_counts()->set_stored(std::stoi(n.body()));
@@ -215,6 +301,7 @@ TEST_F(WebhookBatcherTest, ConcurrentSubmittersEachGetTheirAnswer) {
   std::lock_guard<std::mutex> lock(mu);
   for (std::thread& t : completions) t.join();
   EXPECT_EQ(right.load(), kThreads * kEach);
+  EXPECT_LE(most_running.load(), 2);  // max_in_flight
 }
 
 }  // namespace
