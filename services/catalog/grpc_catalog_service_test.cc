@@ -157,7 +157,8 @@ TEST_F(GrpcCatalogServiceTest, IngestingSeveralNotificationsAnswersEachInOrder) 
 
   pb::IngestNotificationsResponse none;
   grpc::ClientContext empty;
-  ASSERT_TRUE(event_stub_->IngestNotifications(&empty, pb::IngestNotificationsRequest(), &none).ok());
+  const pb::IngestNotificationsRequest no_notifications;
+  ASSERT_TRUE(event_stub_->IngestNotifications(&empty, no_notifications, &none).ok());
   EXPECT_EQ(none.results_size(), 0);
 }
 

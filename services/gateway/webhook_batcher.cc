@@ -111,12 +111,17 @@ void WebhookBatcher::Answer(std::vector<Item>& batch, const absl::Status& status
   for (size_t i = 0; i < batch.size(); ++i) {
     if (!status.ok()) {
       Reply1(batch[i], status);
-    } else if (i >= static_cast<size_t>(response.results_size())) {
+      continue;
+    }
+    if (i >= static_cast<size_t>(response.results_size())) {
       // A catalog that breaks the contract: the registry will send it again.
-      Reply1(batch[i], absl::UnavailableError(absl::StrCat("the catalog answered ", response.results_size(),
-                                                           " results for ", batch.size(),
-                                                           " notifications")));
-    } else if (const pb::IngestNotificationResult& r = response.results(static_cast<int>(i)); r.code() != 0) {
+      Reply1(batch[i], absl::UnavailableError(absl::StrCat("the catalog answered ",
+                                                           response.results_size(), " results for ",
+                                                           batch.size(), " notifications")));
+      continue;
+    }
+    const pb::IngestNotificationResult& r = response.results(static_cast<int>(i));
+    if (r.code() != 0) {
       Reply1(batch[i], absl::Status(static_cast<absl::StatusCode>(r.code()), r.message()));
     } else {
       Reply1(batch[i], r.counts());

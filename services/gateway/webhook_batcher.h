@@ -3,13 +3,14 @@
 //
 // The catalog stores concurrent notifications in one transaction anyway (group commit), but
 // one call per webhook request paid a gRPC round trip and a thread hand-off in the catalog
-// per event, the largest cost of the webhook path under many senders. The batcher keeps at
-// most `max_in_flight` calls running; requests that arrive meanwhile wait and go together in
-// the next call, up to `max_notifications` of them and `max_bytes` of bodies. A request that
-// finds a free slot is sent at once: no timer, nothing added to a lone request's latency.
-// Waiting is bounded: a request that waited longer than `max_wait` (the gateway's RPC deadline)
-// is answered 504 instead of being sent, and one arriving while `max_queued_bytes` wait is
-// answered 503 at once; the registry retries both.
+// per event (batching them gave +20-26% through the whole path under 32 senders,
+// docs/benchmarks.md). The batcher keeps at most `max_in_flight` calls running; requests that
+// arrive meanwhile wait and go together in the next call, up to `max_notifications` of them
+// and `max_bytes` (bodies and headers). A request that finds a free slot is sent at once: no
+// timer, nothing added to a lone request's latency. Waiting is bounded: a request that waited
+// longer than `max_wait` (the gateway's RPC deadline) is answered 504 instead of being sent,
+// and one arriving while `max_queued_bytes` wait is answered 503 at once; the registry retries
+// both.
 //
 //   auto batcher = std::make_shared<WebhookBatcher>(WebhookBatcher::Options{},
 //       [&up, stub](const IngestNotificationsRequest& rpc, const std::string& request_id,

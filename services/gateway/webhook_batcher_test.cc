@@ -52,7 +52,8 @@ class FakeCatalog {
   std::vector<Call> calls;
 };
 
-pb::IngestNotificationRequest Notification(const std::string& body, const std::string& auth = "ok") {
+pb::IngestNotificationRequest Notification(const std::string& body,
+                                           const std::string& auth = "ok") {
   pb::IngestNotificationRequest n;
   n.set_authorization(auth);
   n.set_body(body);
@@ -239,7 +240,8 @@ TEST_F(WebhookBatcherTest, CallsCompletingInlineDoNotLoseTheQueue) {
   WebhookBatcher::Options o;
   o.max_notifications = 10;
   auto b = std::make_shared<WebhookBatcher>(
-      o, [&](const pb::IngestNotificationsRequest& r, const std::string&, WebhookBatcher::SendDone done) {
+      o, [&](const pb::IngestNotificationsRequest& r, const std::string&,
+             WebhookBatcher::SendDone done) {
         sent += r.notifications_size();
         pb::IngestNotificationsResponse none;
         if (inline_now) return done(absl::UnavailableError("the gateway is shutting down"), none);
