@@ -110,6 +110,13 @@ pb::Event::Status ToProto(EventStatus s) {
   return pb::Event::STATUS_UNSPECIFIED;
 }
 
+void ToProto(const IngestCounts& c, pb::IngestNotificationResponse* out) {
+  out->set_stored(c.stored);
+  out->set_duplicates(c.duplicates);
+  out->set_rejected(c.rejected);
+  out->set_ignored(c.ignored);
+}
+
 void ToProto(const StoredEvent& e, pb::Event* out) {
   out->set_id(e.id);
   out->set_event_id(e.event.event_id);
@@ -384,10 +391,7 @@ class EventGrpcService final : public pb::EventService::CallbackService {
     return RunOnWorkers(ctx, d_.runtime, [this, req, resp](const std::string&) -> absl::Status {
       PORTUNUS_ASSIGN_OR_RETURN(IngestCounts counts,
                                 d_.ingestor.Ingest(req->authorization(), req->content_type(), req->body()));
-      resp->set_stored(counts.stored);
-      resp->set_duplicates(counts.duplicates);
-      resp->set_rejected(counts.rejected);
-      resp->set_ignored(counts.ignored);
+      ToProto(counts, resp);
       return absl::OkStatus();
     });
   }
@@ -409,10 +413,7 @@ class EventGrpcService final : public pb::EventService::CallbackService {
           out->set_message(std::string(r.status().message()));
           continue;
         }
-        out->mutable_counts()->set_stored(r->stored);
-        out->mutable_counts()->set_duplicates(r->duplicates);
-        out->mutable_counts()->set_rejected(r->rejected);
-        out->mutable_counts()->set_ignored(r->ignored);
+        ToProto(*r, out->mutable_counts());
       }
       return absl::OkStatus();
     });
