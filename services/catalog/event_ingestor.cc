@@ -115,10 +115,9 @@ absl::Status EventIngestor::Authenticate(absl::string_view authorization) const 
 absl::StatusOr<std::vector<absl::StatusOr<IngestCounts>>> EventIngestor::IngestMany(
     absl::Span<const Notification> notifications) {
   std::vector<absl::StatusOr<IngestCounts>> results;
-  std::vector<NewEvent> events;   // of every authenticated notification, in order
-  std::vector<size_t> first, count;  // notification i's events: events[first[i], +count[i])
+  std::vector<NewEvent> events;  // of every authenticated notification, in order
+  std::vector<size_t> count;     // of notification i's events
   for (const Notification& n : notifications) {
-    first.push_back(events.size());
     count.push_back(0);
     if (absl::Status auth = Authenticate(n.authorization); !auth.ok()) {
       results.push_back(std::move(auth));
@@ -133,10 +132,11 @@ absl::StatusOr<std::vector<absl::StatusOr<IngestCounts>>> EventIngestor::IngestM
   }
   absl::StatusOr<std::vector<bool>> inserted = Store(events);
   if (!inserted.ok()) return inserted.status();
+  size_t k = 0;  // events[k]: the next notification's first event
   for (size_t i = 0; i < notifications.size(); ++i) {
     if (!results[i].ok()) continue;
     IngestCounts& counts = *results[i];
-    for (size_t k = first[i]; k < first[i] + count[i]; ++k) {
+    for (const size_t end = k + count[i]; k < end; ++k) {
       if (!(*inserted)[k]) {
         ++counts.duplicates;
       } else if (events[k].status == EventStatus::kRejected) {
