@@ -35,13 +35,21 @@ absl::Time TimeAt(const pqxx::field& f) {
   return absl::FromUnixMicros(f.as<int64_t>());
 }
 
-// A PostgreSQL array literal of text values.
-std::string TextArray(const std::set<std::string>& values) {
-  std::vector<std::string> quoted;
+// A PostgreSQL array literal of text values (any container of strings).
+template <typename Strings>
+std::string TextArray(const Strings& values) {
+  std::string out = "{";
   for (const std::string& v : values) {
-    quoted.push_back(absl::StrCat("\"", absl::StrReplaceAll(v, {{"\\", "\\\\"}, {"\"", "\\\""}}), "\""));
+    if (out.size() > 1) out.push_back(',');
+    out.push_back('"');
+    for (char c : v) {
+      if (c == '"' || c == '\\') out.push_back('\\');
+      out.push_back(c);
+    }
+    out.push_back('"');
   }
-  return absl::StrCat("{", absl::StrJoin(quoted, ","), "}");
+  out.push_back('}');
+  return out;
 }
 
 std::string LikePattern(const std::string& needle) {
@@ -679,57 +687,62 @@ absl::StatusOr<int64_t> PgCatalogStore::PruneFeed(absl::Time before) {
 
 absl::StatusOr<std::vector<bool>> PgEventStore::Insert(const std::vector<NewEvent>& events) {
   if (events.empty()) return std::vector<bool>();
-  return pool_.TransactValue<std::vector<bool>>(
-      [&](pqxx::work& w) -> absl::StatusOr<std::vector<bool>> {
-        constexpr int kColumns = 12;
-        // PostgreSQL takes at most 65,535 parameters a statement: larger batches are stored by
-        // several statements of the same transaction.
-        constexpr size_t kRowsPerStatement = 1000;
-        bool any_pending = false;
-        std::set<std::string> inserted;
-        for (size_t from = 0; from < events.size(); from += kRowsPerStatement) {
-          const size_t to = std::min(events.size(), from + kRowsPerStatement);
-          std::vector<std::string> params;
-          params.reserve((to - from) * kColumns);
-          std::string sql =
-              "INSERT INTO catalog.events (event_id, status, action, repository, tag, digest,"
-              " media_type, actor, event_time, payload, last_error, next_attempt_at) VALUES ";
-          for (size_t i = from; i < to; ++i) {
-            const NewEvent& e = events[i];
-            any_pending = any_pending || e.status == EventStatus::kPending;
-            const size_t b = (i - from) * kColumns;
-            absl::StrAppend(&sql, i == from ? "" : ",", "($", b + 1, ",$", b + 2, ",$", b + 3, ",$",
-                            b + 4, ",$", b + 5, ",$", b + 6, ",$", b + 7, ",$", b + 8, ",NULLIF($",
-                            b + 9, ",'')::timestamptz,$", b + 10, ",$", b + 11, ",$", b + 12,
-                            "::timestamptz)");
-            params.push_back(e.event_id);
-            params.push_back(EventStatusName(e.status));
-            params.push_back(e.action);
-            params.push_back(e.repository);
-            params.push_back(e.tag);
-            params.push_back(e.digest);
-            params.push_back(e.media_type);
-            params.push_back(e.actor);
-            params.push_back(Ts(e.event_time));
-            params.push_back(e.payload);
-            params.push_back(e.status == EventStatus::kRejected ? e.reject_reason : "");
-            params.push_back("-infinity");  // due at once, whatever the clocks say
-          }
-          absl::StrAppend(&sql, " ON CONFLICT (event_id) DO NOTHING RETURNING event_id");
-          pqxx::result r = w.exec_params(sql, pqxx::prepare::make_dynamic_params(params));
-          for (const pqxx::row& row : r) inserted.insert(row[0].as<std::string>());
-        }
-        if (any_pending && !inserted.empty()) {
-          w.exec(absl::StrCat("NOTIFY ", kEventsChannel));  // delivered at commit
-        }
-        std::vector<bool> out;
-        std::set<std::string> seen;
-        for (const NewEvent& e : events) {
-          // Within one batch an id counts as new once.
-          out.push_back(inserted.count(e.event_id) != 0 && seen.insert(e.event_id).second);
-        }
-        return out;
-      });
+  // One statement, prepared once per connection, whatever the number of events: the columns
+  // travel as eleven text arrays (no limit on rows, unlike one parameter per value). It runs
+  // in autocommit, so storing a batch is one round trip to PostgreSQL instead of four (BEGIN,
+  // INSERT, NOTIFY, COMMIT): a single statement is atomic, and its commit is as durable as a
+  // transaction's. The NOTIFY that wakes the workers is in the statement: the `woke` query
+  // calls pg_notify once when a pending event was inserted, and the always true condition on
+  // it makes PostgreSQL run it (a WITH query nobody reads is not run). Rows are inserted in
+  // the order given (their ids follow it: the workers apply a repository's events by id).
+  static const std::string* const kSql = new std::string(absl::StrCat(
+      "WITH new AS ("
+      "  INSERT INTO catalog.events (event_id, status, action, repository, tag, digest,"
+      "   media_type, actor, event_time, payload, last_error, next_attempt_at)"
+      "  SELECT e.event_id, e.status, e.action, e.repository, e.tag, e.digest, e.media_type,"
+      "   e.actor, NULLIF(e.event_time, '')::timestamptz, e.payload, e.last_error, '-infinity'"
+      "  FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],"
+      "   $7::text[], $8::text[], $9::text[], $10::text[], $11::text[]) WITH ORDINALITY"
+      "   AS e(event_id, status, action, repository, tag, digest, media_type, actor, event_time,"
+      "   payload, last_error, n)"
+      "  ORDER BY e.n"
+      "  ON CONFLICT (event_id) DO NOTHING RETURNING event_id, status),"
+      " woke AS (SELECT pg_notify('", kEventsChannel, "', '') FROM new"
+      "  WHERE status = 'pending' LIMIT 1)"
+      " SELECT event_id FROM new WHERE (SELECT count(*) FROM woke) >= 0"));
+  std::vector<std::string> columns[11];
+  for (const NewEvent& e : events) {
+    columns[0].push_back(e.event_id);
+    columns[1].push_back(EventStatusName(e.status));
+    columns[2].push_back(e.action);
+    columns[3].push_back(e.repository);
+    columns[4].push_back(e.tag);
+    columns[5].push_back(e.digest);
+    columns[6].push_back(e.media_type);
+    columns[7].push_back(e.actor);
+    columns[8].push_back(Ts(e.event_time));
+    columns[9].push_back(e.payload);
+    columns[10].push_back(e.status == EventStatus::kRejected ? e.reject_reason : "");
+  }
+  std::set<std::string> inserted;
+  PORTUNUS_RETURN_IF_ERROR(pool_.WithConnection([&](pqxx::connection& c) -> absl::Status {
+    inserted.clear();  // a retry on a fresh connection starts over
+    pqxx::nontransaction n(c);
+    pqxx::result r = ExecPrepared(
+        n, "catalog_insert_events", *kSql, TextArray(columns[0]), TextArray(columns[1]),
+        TextArray(columns[2]), TextArray(columns[3]), TextArray(columns[4]),
+        TextArray(columns[5]), TextArray(columns[6]), TextArray(columns[7]),
+        TextArray(columns[8]), TextArray(columns[9]), TextArray(columns[10]));
+    for (const pqxx::row& row : r) inserted.insert(row[0].as<std::string>());
+    return absl::OkStatus();
+  }));
+  std::vector<bool> out;
+  std::set<std::string> seen;
+  for (const NewEvent& e : events) {
+    // Within one batch an id counts as new once.
+    out.push_back(inserted.count(e.event_id) != 0 && seen.insert(e.event_id).second);
+  }
+  return out;
 }
 
 const std::string& PgEventStore::ClaimSql() {

@@ -303,11 +303,43 @@ TEST_F(PgCatalogStoreTest, InsertsEventsOncePerIdWhateverTheirBytes) {
   EXPECT_NE(st->oldest_pending_received, absl::InfinitePast());
 }
 
-TEST_F(PgCatalogStoreTest, InsertsMoreEventsAtOnceThanOneStatementTakes) {
-  // 6,000 rows of 12 parameters: beyond PostgreSQL's 65,535 parameters a statement.
+TEST_F(PgCatalogStoreTest, InsertedValuesComeBackByteForByteInTheirOrder) {
+  // The columns travel as array literals: quoting, separators, NULL and empty must not leak.
+  const std::vector<std::string> values = {
+      "", "NULL", "\"quoted\"", "back\\slash\\", "{brace,comma}", "line\nbreak\ttab",
+      "caf\u00e9 \u2603", " spaces ", "{\"json\": [1, \"a\\\"b\"]}", "'single'"};
+  std::vector<NewEvent> in;
+  for (size_t i = 0; i < values.size(); ++i) {
+    NewEvent e = Event(absl::StrCat("v", i, values[i]), absl::StrCat("team/app", i));
+    e.tag = values[i];
+    e.actor = values[i];
+    e.payload = values[i];
+    e.media_type = values[i];
+    if (i == 0) e.event_time = absl::InfinitePast();  // NULL
+    in.push_back(e);
+  }
+  ASSERT_TRUE(events_->Insert(in).ok());
+  PageRequest all;
+  all.all = true;
+  auto listed = events_->List(EventFilter{}, all);
+  ASSERT_TRUE(listed.ok()) << listed.status();
+  ASSERT_EQ(listed->first.size(), values.size());
+  for (size_t i = 0; i < values.size(); ++i) {
+    const NewEvent& got = listed->first[values.size() - 1 - i].event;  // newest first
+    EXPECT_EQ(got.event_id, in[i].event_id);
+    EXPECT_EQ(got.tag, values[i]);
+    EXPECT_EQ(got.actor, values[i]);
+    EXPECT_EQ(got.payload, values[i]);
+    EXPECT_EQ(got.media_type, values[i]);
+    EXPECT_EQ(got.event_time, i == 0 ? absl::InfinitePast() : kT0);
+  }
+}
+
+TEST_F(PgCatalogStoreTest, InsertsThousandsOfEventsInOneCall) {
+  // More rows than one parameter per value would allow (PostgreSQL takes 65,535 a statement).
   std::vector<NewEvent> many;
   for (int i = 0; i < 6000; ++i) many.push_back(Event(absl::StrCat("e-", i), "team/app"));
-  many[5500] = Event("e-10", "team/app");  // an id of the first statement, again in the sixth
+  many[5500] = Event("e-10", "team/app");  // an id given twice: new once
   absl::StatusOr<std::vector<bool>> r = events_->Insert(many);
   ASSERT_TRUE(r.ok()) << r.status();
   ASSERT_EQ(r->size(), 6000u);
