@@ -96,8 +96,10 @@ class CatalogModule final : public ServiceModule {
     if (config_.webhook_secret.empty()) {
       LogWarn("catalog.webhook_secret is empty: registry notifications will be refused (401)");
     }
-    listener_.Start();
-    workers_.Start();
+    if (config_.event_workers > 0) {  // 0: an ingest-only replica, nothing to wake
+      listener_.Start();
+      workers_.Start();
+    }
     sync_.Start();
     maintenance_ = std::thread([this] { Maintain(); });
     return absl::OkStatus();
@@ -214,8 +216,9 @@ void BindCatalogConfig(ConfigBinder* b, CatalogConfig* c) {
             "(its notifications.endpoints[].headers); empty refuses every notification.")
       .Secret();
   b->Int("catalog.events.workers", &c->event_workers, 4,
-         "Threads applying registry events in this replica.")
-      .Range(1, 64);
+         "Threads applying registry events in this replica; 0 makes it an ingest-only replica "
+         "(it stores notifications, other replicas apply them).")
+      .Range(0, 64);
   b->Duration("catalog.events.poll_interval", &c->poll_interval, absl::Seconds(5),
               "Fallback poll of the event queue when no NOTIFY arrives.")
       .Range(100, 3600000);

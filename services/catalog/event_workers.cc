@@ -13,7 +13,7 @@ EventWorkers::EventWorkers(Options options, EventProcessor& processor, EventStor
 EventWorkers::~EventWorkers() { Stop(); }
 
 void EventWorkers::Start() {
-  for (int i = 0; i < std::max(1, options_.threads); ++i) threads_.emplace_back([this] { Loop(); });
+  for (int i = 0; i < options_.threads; ++i) threads_.emplace_back([this] { Loop(); });
 }
 
 void EventWorkers::Wake() {

@@ -30,7 +30,7 @@ namespace portunus::catalog {
 class EventWorkers {
  public:
   struct Options {
-    int threads = 4;
+    int threads = 4;  // 0: none (the events wait for another replica's workers)
     absl::Duration poll_interval = absl::Seconds(5);
     absl::Duration error_pause = absl::Seconds(1);  // after a queue (database) error
     absl::Duration min_rescan_interval = absl::Milliseconds(50);
