@@ -238,6 +238,7 @@ TEST_F(WebhookBatcherTest, CallsCompletingInlineDoNotLoseTheQueue) {
   int sent = 0;
   std::vector<WebhookBatcher::SendDone> held;
   WebhookBatcher::Options o;
+  o.max_in_flight = 2;
   o.max_notifications = 10;
   auto b = std::make_shared<WebhookBatcher>(
       o, [&](const pb::IngestNotificationsRequest& r, const std::string&,
@@ -267,8 +268,10 @@ TEST_F(WebhookBatcherTest, ConcurrentSubmittersEachGetTheirAnswer) {
   std::vector<std::thread> completions;
   std::mutex mu;
   std::atomic<int> running{0}, most_running{0};
+  WebhookBatcher::Options o;
+  o.max_in_flight = 2;
   auto b = std::make_shared<WebhookBatcher>(
-      WebhookBatcher::Options{}, [&](const pb::IngestNotificationsRequest& r, const std::string&,
+      o, [&](const pb::IngestNotificationsRequest& r, const std::string&,
                                      WebhookBatcher::SendDone done) {
         std::lock_guard<std::mutex> lock(mu);
         const int now = running.fetch_add(1) + 1;
