@@ -123,4 +123,14 @@ TEST_F(EventWorkersTest, EventsStoredAfterTheWorkersSleptAreAppliedOnAWakeUp) {
 }
 
 }  // namespace
+TEST_F(EventWorkersTest, NoWorkersLeaveTheEventsToOtherReplicas) {
+  StartWorkers(0);  // an ingest-only replica
+  ASSERT_TRUE(events_.Insert({Delete("e1", "a/one")}).ok());
+  workers_->Wake();
+  absl::SleepFor(absl::Milliseconds(20));
+  EXPECT_EQ(events_.looks(), 0);
+  EXPECT_EQ(fake_events_.All().front().event.status, EventStatus::kPending);
+  workers_->Stop();
+}
+
 }  // namespace portunus::catalog
