@@ -26,9 +26,11 @@ std::string Sanitize(absl::string_view s) {
     const unsigned char c = p[i];
     size_t len = 0;
     uint32_t cp = 0;
-    if (c >= 0x01 && c < 0x80) {
-      out.push_back(static_cast<char>(c));
-      ++i;
+    if (c >= 0x01 && c < 0x80) {  // a run of ASCII goes over in one piece
+      size_t j = i + 1;
+      while (j < n && p[j] >= 0x01 && p[j] < 0x80) ++j;
+      out.append(s.data() + i, j - i);
+      i = j;
       continue;
     } else if ((c & 0xE0) == 0xC0) {
       len = 2;
@@ -79,6 +81,14 @@ std::string StringField(const nlohmann::json& object, const char* key) {
   return Truncate(it->get<std::string>(), 4096);
 }
 
+// object[key], or null when `object` is not an object or lacks `key` (no copy either way).
+const nlohmann::json& Member(const nlohmann::json& object, const char* key) {
+  static const nlohmann::json* const kNull = new nlohmann::json();
+  if (!object.is_object()) return *kNull;
+  auto it = object.find(key);
+  return it == object.end() ? *kNull : *it;
+}
+
 bool IsSchema1(absl::string_view media_type) {
   return absl::StartsWith(media_type, "application/vnd.docker.distribution.manifest.v1");
 }
@@ -101,14 +111,13 @@ void ParseEvent(const nlohmann::json& ev, ParsedNotification* out) {
   e.event_id = id;
   e.payload = Truncate(raw, kMaxStoredPayload);
   e.action = StringField(ev, "action");
-  const nlohmann::json target = ev.contains("target") ? ev["target"] : nlohmann::json();
+  const nlohmann::json& target = Member(ev, "target");
   e.repository = StringField(target, "repository");
   e.tag = StringField(target, "tag");
   e.digest = StringField(target, "digest");
   e.media_type = StringField(target, "mediaType");
-  e.actor = StringField(ev.contains("actor") ? ev["actor"] : nlohmann::json(), "name");
-  const std::string method =
-      StringField(ev.contains("request") ? ev["request"] : nlohmann::json(), "method");
+  e.actor = StringField(Member(ev, "actor"), "name");
+  const std::string method = StringField(Member(ev, "request"), "method");
   absl::Time t;
   std::string err;
   if (absl::ParseTime(absl::RFC3339_full, StringField(ev, "timestamp"), &t, &err)) {
@@ -172,10 +181,11 @@ bool IsAcceptedNotificationContentType(absl::string_view content_type) {
 
 ParsedNotification ParseNotification(absl::string_view content_type, absl::string_view body) {
   ParsedNotification out;
-  const std::string body_id = absl::StrCat("rejected:", Sha256Digest(body));
+  // The id of a notification rejected as a whole: the same body is the same rejection.
+  auto body_id = [body] { return absl::StrCat("rejected:", Sha256Digest(body)); };
   if (!IsAcceptedNotificationContentType(content_type)) {
     out.events.push_back(Rejected(
-        body_id,
+        body_id(),
         absl::StrCat("unsupported content type \"", Truncate(content_type, 100),
                      "\" (expected application/vnd.docker.distribution.events.v1+json)"),
         body));
@@ -183,15 +193,16 @@ ParsedNotification ParseNotification(absl::string_view content_type, absl::strin
   }
   nlohmann::json envelope = nlohmann::json::parse(body.begin(), body.end(), nullptr, false);
   if (envelope.is_discarded()) {
-    out.events.push_back(Rejected(body_id, "body is not valid JSON", body));
+    out.events.push_back(Rejected(body_id(), "body is not valid JSON", body));
     return out;
   }
-  if (!envelope.is_object() || !envelope.contains("events") || !envelope["events"].is_array()) {
+  const nlohmann::json& events = Member(envelope, "events");
+  if (!events.is_array()) {
     out.events.push_back(
-        Rejected(body_id, "body is not a notification envelope {\"events\": [...]}", body));
+        Rejected(body_id(), "body is not a notification envelope {\"events\": [...]}", body));
     return out;
   }
-  for (const nlohmann::json& ev : envelope["events"]) ParseEvent(ev, &out);
+  for (const nlohmann::json& ev : events) ParseEvent(ev, &out);
   return out;
 }
 

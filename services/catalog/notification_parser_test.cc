@@ -130,6 +130,15 @@ TEST(NotificationParserTest, RejectsWhatItCannotUnderstandWithAReason) {
             ParseNotification(kV1, "garbage2").events[0].event_id);
 }
 
+TEST(NotificationParserTest, StoresARejectedBodyAsValidUtf8WithoutNul) {
+  // PostgreSQL text takes neither NUL nor invalid UTF-8: each becomes U+FFFD, the rest stays.
+  const std::string body("ab\0c\xff" "d\xC3\xA9" "e\xE2\x82", 11);
+  ParsedNotification p = ParseNotification(kV1, body);
+  ASSERT_EQ(p.events.size(), 1u);
+  EXPECT_EQ(p.events[0].payload,
+            "ab\xEF\xBF\xBD" "c\xEF\xBF\xBD" "d\xC3\xA9" "e\xEF\xBF\xBD\xEF\xBF\xBD");
+}
+
 TEST(NotificationParserTest, IgnoresPushesByDigestOnly) {
   const std::string by_digest =
       R"({"events":[{"id":"x","action":"push","target":{"repository":"a/b","digest":")" +
