@@ -151,8 +151,10 @@ class EventStore {
  public:
   virtual ~EventStore() = default;
 
-  // Stores the events not stored yet (by event_id) in one transaction and wakes the workers
-  // (NOTIFY). Returns, per input event, whether it was new. Returns only after the commit.
+  // Stores the events not stored yet (by event_id), all or none, and wakes the workers
+  // (NOTIFY) when a new pending one is among them. Returns, per input event, whether it was
+  // new, only after the commit. An insert retried after a lost connection whose commit went
+  // through reports its events as not new (they are stored all the same).
   virtual absl::StatusOr<std::vector<bool>> Insert(const std::vector<NewEvent>& events) = 0;
 
   // Claims the oldest pending event that is due at `now` and whose repository has no earlier

@@ -35,7 +35,9 @@ absl::Time TimeAt(const pqxx::field& f) {
   return absl::FromUnixMicros(f.as<int64_t>());
 }
 
-// A PostgreSQL array literal of text values (any container of strings).
+// A PostgreSQL array literal of text values (any container of strings). Every element is
+// quoted, so "NULL", "" and separators stay text. Values must not hold NUL bytes (no text
+// can; the notification parser replaces them).
 template <typename Strings>
 std::string TextArray(const Strings& values) {
   std::string out = "{";
@@ -726,7 +728,9 @@ absl::StatusOr<std::vector<bool>> PgEventStore::Insert(const std::vector<NewEven
   }
   std::set<std::string> inserted;
   PORTUNUS_RETURN_IF_ERROR(pool_.WithConnection([&](pqxx::connection& c) -> absl::Status {
-    inserted.clear();  // a retry on a fresh connection starts over
+    // WithConnection retries once on a fresh connection when this one was lost. If the
+    // commit had gone through, the retry finds every id stored and reports none as new.
+    inserted.clear();
     pqxx::nontransaction n(c);
     pqxx::result r = ExecPrepared(
         n, "catalog_insert_events", *kSql, TextArray(columns[0]), TextArray(columns[1]),

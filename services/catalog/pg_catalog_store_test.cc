@@ -528,6 +528,36 @@ TEST_F(PgCatalogStoreTest, InsertsNotifyTheListener) {
   listener.Stop();
 }
 
+TEST_F(PgCatalogStoreTest, InsertsNotifyOnlyWhenAPendingEventIsNew) {
+  pqxx::connection c(db_->dsn());
+  struct Counter : pqxx::notification_receiver {
+    explicit Counter(pqxx::connection_base& conn)
+        : pqxx::notification_receiver(conn, kEventsChannel) {}
+    void operator()(const std::string&, int) override { ++n; }
+    int n = 0;
+  } counter(c);
+  // A round trip delivers what was committed before it; polled, in case delivery lags.
+  auto seen_at_least = [&](int n) {
+    const absl::Time deadline = absl::Now() + absl::Seconds(10);
+    for (;;) {
+      pqxx::nontransaction(c).exec("SELECT 1");
+      c.get_notifs();
+      if (counter.n >= n || absl::Now() > deadline) return counter.n;
+      absl::SleepFor(absl::Milliseconds(5));
+    }
+  };
+  ASSERT_TRUE(events_->Insert({Event("p1", "team/app")}).ok());
+  ASSERT_EQ(seen_at_least(1), 1);
+  NewEvent rejected = Event("r1", "team/app");
+  rejected.status = EventStatus::kRejected;
+  rejected.reject_reason = "unreadable";
+  // Nothing new to apply: a redelivery and a rejected event.
+  ASSERT_TRUE(events_->Insert({Event("p1", "team/app"), rejected}).ok());
+  ASSERT_TRUE(events_->Insert({Event("p2", "team/app")}).ok());
+  // Notifications arrive in commit order: one for the middle insert would come before p2's.
+  EXPECT_EQ(seen_at_least(2), 2);
+}
+
 TEST_F(PgCatalogStoreTest, SyncRunsAndTheLock) {
   PgSyncRunStore runs(*pool_);
   SyncReport r;
