@@ -96,9 +96,12 @@ class CatalogModule final : public ServiceModule {
     if (config_.webhook_secret.empty()) {
       LogWarn("catalog.webhook_secret is empty: registry notifications will be refused (401)");
     }
-    if (config_.event_workers > 0) {  // 0: an ingest-only replica, nothing to wake
+    if (config_.event_workers > 0) {
       listener_.Start();
       workers_.Start();
+    } else {
+      LogWarn("catalog.events.workers is 0: this replica stores registry events but applies "
+              "none; they wait for a replica with workers");
     }
     sync_.Start();
     maintenance_ = std::thread([this] { Maintain(); });
@@ -216,8 +219,8 @@ void BindCatalogConfig(ConfigBinder* b, CatalogConfig* c) {
             "(its notifications.endpoints[].headers); empty refuses every notification.")
       .Secret();
   b->Int("catalog.events.workers", &c->event_workers, 4,
-         "Threads applying registry events in this replica; 0 makes it an ingest-only replica "
-         "(it stores notifications, other replicas apply them).")
+         "Threads applying registry events in this replica; 0: it applies none (it still "
+         "stores notifications, serves the API and syncs), replicas with workers apply them.")
       .Range(0, 64);
   b->Duration("catalog.events.poll_interval", &c->poll_interval, absl::Seconds(5),
               "Fallback poll of the event queue when no NOTIFY arrives.")

@@ -48,6 +48,9 @@ class EventWorkers {
 
   // Number of times workers found the queue empty and went to sleep (tests poll this).
   int64_t idle_count() const;
+  // Threads Start() started (0 until then, and for `threads` = 0). Not thread-safe with
+  // Start/Stop.
+  size_t thread_count() const { return threads_.size(); }
 
  private:
   void Loop();
