@@ -42,7 +42,8 @@ class WebhookBatcher : public std::enable_shared_from_this<WebhookBatcher> {
   struct Options {
     // One call at a time: the next batch gathers while a call commits. Two in flight sent
     // every other call with the one request that found the slot free (twice the commits for
-    // the same events), 4-15% fewer events/s through the whole path (docs/benchmarks.md).
+    // the same events), 4-15% fewer events/s through the whole path (medians of interleaved
+    // runs, docs/benchmarks.md). The price: a slow call holds every waiting request.
     int max_in_flight = 1;
     size_t max_notifications = 256;  // per call (at least 1)
     // Per call, of bodies, authorization and content-type headers: under gRPC's 4 MiB message
