@@ -13,58 +13,20 @@
 //   ninja -C build health_bench && build/bench/health_bench [--seconds 10] [--rounds 3]
 #include <algorithm>
 #include <cstdio>
-#include <cstdlib>
-#include <regex>
 #include <string>
 #include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "bench/wrk.h"
 #include "tests/harness/harness.h"
 
 namespace portunus::harness {
 namespace {
 
-struct WrkResult {
-  double requests_per_second = 0;
-  double p50_ms = 0, p99_ms = 0;
-  long non_2xx = 0;
-};
-
-// wrk prints latencies as "850.00us", "1.23ms", "1.02s", "1.00m".
-double ToMs(const std::string& value, const std::string& unit) {
-  double v = 0;
-  if (!absl::SimpleAtod(value, &v)) return -1;
-  if (unit == "us") return v / 1000;
-  if (unit == "s") return v * 1000;
-  if (unit == "m") return v * 60000;
-  return v;
-}
-
-absl::StatusOr<WrkResult> RunWrk(const std::string& url, int seconds) {
-  absl::StatusOr<CommandResult> r =
-      RunCommand("wrk", {"-t2", "-c32", absl::StrCat("-d", seconds, "s"), "--latency", url},
-                 absl::Seconds(seconds + 60));
-  if (!r.ok()) return r.status();
-  if (!r->ok()) return absl::InternalError(r->Describe());
-  WrkResult w;
-  std::smatch m;
-  if (!std::regex_search(r->out, m, std::regex(R"(Requests/sec:\s+([0-9.]+))")) ||
-      !absl::SimpleAtod(m[1].str(), &w.requests_per_second)) {
-    return absl::InternalError("no Requests/sec in wrk's output:\n" + r->out);
-  }
-  const std::regex percentile(R"((50|99)%\s+([0-9.]+)(us|ms|s|m)\b)");
-  for (auto it = std::sregex_iterator(r->out.begin(), r->out.end(), percentile);
-       it != std::sregex_iterator(); ++it) {
-    const double ms = ToMs((*it)[2].str(), (*it)[3].str());
-    if ((*it)[1].str() == "50") w.p50_ms = ms;
-    if ((*it)[1].str() == "99") w.p99_ms = ms;
-  }
-  if (std::regex_search(r->out, m, std::regex(R"(Non-2xx or 3xx responses:\s+([0-9]+))"))) {
-    w.non_2xx = std::atol(m[1].str().c_str());
-  }
-  return w;
-}
+using bench::RunWrk;
+using bench::WrkOptions;
+using bench::WrkResult;
 
 double Median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
@@ -130,11 +92,12 @@ int Main(int argc, char** argv) {
   for (const char* path : {"/api/v1/health", "/_ping", "/api/v1/_ping"}) {
     const bool reference = std::string(path) == "/api/v1/_ping";
     const std::string url = gateway + path;
-    RunWrk(url, 2).IgnoreError();  // warm-up: connections, the gateway's copy, CPU caches
+    // Warm-up: connections, the gateway's copy, CPU caches.
+    RunWrk(url, WrkOptions{2, 32, 2}).IgnoreError();
     std::vector<double> rps, p50, p99;
     long non_2xx = 0;
     for (int round = 0; round < rounds; ++round) {
-      absl::StatusOr<WrkResult> w = RunWrk(url, seconds);
+      absl::StatusOr<WrkResult> w = RunWrk(url, WrkOptions{2, 32, seconds});
       if (!w.ok()) return std::fprintf(stderr, "wrk: %s\n", w.status().ToString().c_str()), 2;
       std::fprintf(stderr, "  %s round %d: %.0f req/s, p50 %.2f ms, p99 %.2f ms\n", path,
                    round + 1, w->requests_per_second, w->p50_ms, w->p99_ms);
